@@ -1,0 +1,188 @@
+"""Configuration: one typed, immutable settings object, built once and passed in explicitly.
+
+Precedence, lowest to highest: the defaults below < the TOML file
+(``config/indexer.toml`` or the file named by ``INDEXER_CONFIG``) < ``INDEXER_*``
+environment variables < command-line options. Every key is documented in
+``config/indexer.toml``; an invalid value fails at start with a message naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from indexer.errors import ConfigError
+
+__all__ = ["DEFAULT_CONFIG_PATH", "Settings", "load_settings"]
+
+DEFAULT_CONFIG_PATH = Path("config/indexer.toml")
+ENV_PREFIX = "INDEXER_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the indexer, with its default."""
+
+    #: SQLAlchemy URL; async drivers: sqlite+aiosqlite (default) or postgresql+asyncpg
+    database_url: str = "sqlite+aiosqlite:///indexer.db"
+    hub_url: str = "https://hub.docker.com"
+    github_api_url: str = "https://api.github.com"
+    github_raw_url: str = "https://raw.githubusercontent.com"
+    github_token: str | None = None
+    #: the most requests in flight at once, over all upstreams
+    concurrency: int = 16
+    #: cron expression (UTC) for ``indexer schedule``: nightly at 03:00
+    schedule: str = "0 3 * * *"
+    #: official-images branch whose head is indexed
+    branch: str = "master"
+    #: Docker Hub namespace of the official images
+    hub_namespace: str = "library"
+    #: GitRepo hosts whose Dockerfiles may be fetched; others are recorded as unsupported
+    allowed_git_hosts: tuple[str, ...] = ("github.com",)
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    #: tries per request before the item is given up and recorded as an error
+    max_tries: int = 6
+    #: first backoff delay in seconds; doubles each try, with jitter
+    backoff_base: float = 0.5
+    #: longest single wait, also the cap on a server's Retry-After
+    backoff_max: float = 60.0
+    #: answers larger than this are cut off and recorded as errors
+    max_body_bytes: int = 32 * 1024 * 1024
+    hub_page_size: int = 100
+    #: a full Hub reconcile (marks tags gone from the Hub as removed) at most this often
+    full_reconcile_days: float = 7.0
+    #: misfire grace time of the scheduled job, seconds
+    misfire_grace_seconds: int = 3600
+    #: run one sync immediately when ``indexer schedule`` starts
+    run_at_start: bool = False
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied (validated like any other source)."""
+        return dataclasses.replace(self, **_coerce_all(changes, source="option"))
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _validate(settings: Settings) -> None:
+    if not settings.database_url.strip():
+        raise ConfigError("database_url", "must not be empty")
+    if "://" not in settings.database_url:
+        raise ConfigError("database_url", f"not a database URL: {settings.database_url!r}")
+    for key in ("hub_url", "github_api_url", "github_raw_url"):
+        value: str = getattr(settings, key)
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(key, f"must be an http(s) URL, got {value!r}")
+    positive_ints = ("concurrency", "max_tries", "max_body_bytes", "hub_page_size")
+    for key in positive_ints:
+        if getattr(settings, key) < 1:
+            raise ConfigError(key, "must be at least 1")
+    for key in ("connect_timeout", "read_timeout", "backoff_max", "full_reconcile_days"):
+        if getattr(settings, key) <= 0:
+            raise ConfigError(key, "must be greater than 0")
+    if settings.backoff_base < 0:
+        raise ConfigError("backoff_base", "must not be negative")
+    if settings.misfire_grace_seconds < 1:
+        raise ConfigError("misfire_grace_seconds", "must be at least 1")
+    if len(settings.schedule.split()) != 5:
+        raise ConfigError("schedule", f"needs 5 cron fields, got {settings.schedule!r}")
+    if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError("log_level", f"unknown level {settings.log_level!r}")
+
+
+def _coerce(key: str, value: Any, *, source: str) -> Any:
+    """Convert a raw value (TOML value or environment string) to the field's type."""
+    if key not in _FIELDS:
+        raise ConfigError(key, f"unknown setting (from {source})")
+    annotation = str(_FIELDS[key].type)
+    try:
+        if annotation == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(f"not a boolean: {value!r}")
+        if annotation == "int":
+            if isinstance(value, bool):
+                raise ValueError(f"not an integer: {value!r}")
+            return int(value)
+        if annotation == "float":
+            if isinstance(value, bool):
+                raise ValueError(f"not a number: {value!r}")
+            return float(value)
+        if annotation.startswith("tuple"):
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(str(item).strip() for item in items if str(item).strip())
+        if annotation == "str | None":
+            return None if value is None or value == "" else str(value)
+        if not isinstance(value, str):
+            raise ValueError(f"not a string: {value!r}")
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(key, f"{exc} (from {source})") from None
+    return value
+
+
+def _coerce_all(values: Mapping[str, Any], *, source: str) -> dict[str, Any]:
+    return {key: _coerce(key, value, source=source) for key, value in values.items()}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("INDEXER_CONFIG", f"{path}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError("INDEXER_CONFIG", f"cannot read {path}: {exc.strerror}") from None
+    section = data.get("indexer", data)
+    if not isinstance(section, dict):
+        raise ConfigError("INDEXER_CONFIG", f"{path}: [indexer] must be a table")
+    return section
+
+
+def load_settings(
+    *,
+    config_path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the settings: defaults < TOML file < environment < ``overrides``.
+
+    ``config_path`` defaults to ``$INDEXER_CONFIG`` or, if that is unset,
+    ``config/indexer.toml`` when it exists. ``overrides`` holds command-line
+    options; ``None`` values in it are ignored.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_path
+    if path is None and env.get("INDEXER_CONFIG"):
+        path = Path(env["INDEXER_CONFIG"])
+        if not path.is_file():
+            raise ConfigError("INDEXER_CONFIG", f"no such file: {path}")
+    if path is None and DEFAULT_CONFIG_PATH.is_file():
+        path = DEFAULT_CONFIG_PATH
+    if path is not None:
+        values.update(_coerce_all(_read_toml(path), source=str(path)))
+    for key in _FIELDS:
+        name = ENV_PREFIX + key.upper()
+        if name in env:
+            values[key] = _coerce(key, env[name], source=name)
+    if overrides:
+        present = {k: v for k, v in overrides.items() if v is not None}
+        values.update(_coerce_all(present, source="command line"))
+    return Settings(**values)
