@@ -1,0 +1,53 @@
+"""What every command gets: the settings (built once from file, environment and options)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from indexer.settings import Settings, load_settings
+from indexer.store.db import Database
+
+__all__ = ["CliContext", "pass_cli", "run_with_database"]
+
+T = TypeVar("T")
+
+
+@dataclass
+class CliContext:
+    """Options of the ``indexer`` group, resolved lazily into :class:`Settings`."""
+
+    config_path: Path | None
+    overrides: dict[str, Any]
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(config_path=self.config_path, overrides=self.overrides)
+        return self._settings
+
+    def with_overrides(self, **values: Any) -> Settings:
+        """The settings with command-specific options applied (``None`` means not given)."""
+        present = {key: value for key, value in values.items() if value is not None}
+        return self.settings.replace(**present) if present else self.settings
+
+
+pass_cli = click.make_pass_decorator(CliContext)
+
+
+async def run_with_database(
+    settings: Settings, action: Callable[[Database], Awaitable[T]], *, check: bool = True
+) -> T:
+    """Open the database, check it is reachable, run ``action``, always dispose."""
+    database = Database(settings.database_url)
+    try:
+        if check:
+            await database.check()
+        return await action(database)
+    finally:
+        await database.dispose()

@@ -1,0 +1,118 @@
+"""Engines and sessions for SQLite (aiosqlite, the embedded default) and PostgreSQL (asyncpg)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from indexer.errors import DatabaseUnavailableError
+
+__all__ = [
+    "Database",
+    "is_postgresql",
+    "mask_url",
+    "normalize_database_url",
+]
+
+#: SQLite waits this long (ms) for a lock held by another connection
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def normalize_database_url(url: str) -> URL:
+    """Parse ``url`` and pick the async driver when a plain scheme is given."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseUnavailableError(f"invalid database URL {url!r}: {exc}") from None
+    drivers = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+    if parsed.drivername in drivers:
+        parsed = parsed.set(drivername=drivers[parsed.drivername])
+    elif parsed.drivername == "postgres":
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    return parsed
+
+
+def mask_url(url: str | URL) -> str:
+    """The URL with its password replaced by ``***``."""
+    try:
+        parsed = url if isinstance(url, URL) else make_url(url)
+    except ArgumentError:
+        return "<unparsable URL>"
+    return parsed.render_as_string(hide_password=True)
+
+
+def is_postgresql(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class Database:
+    """An async engine plus a session factory, created from a database URL."""
+
+    def __init__(self, url: str, *, echo: bool = False, **engine_options: Any) -> None:
+        self.url = normalize_database_url(url)
+        self.masked_url = mask_url(self.url)
+        options: dict[str, Any] = {"echo": echo, **engine_options}
+        if self.url.drivername.startswith("sqlite"):
+            options.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        else:
+            options.setdefault("pool_pre_ping", True)
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _configure_sqlite)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def check(self, within: float = 10.0) -> None:
+        """Connect once; raise :class:`DatabaseUnavailableError` naming the masked URL."""
+        try:
+            async with asyncio.timeout(within), self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (OperationalError, InterfaceError, DBAPIError, OSError, TimeoutError) as exc:
+            reason = getattr(exc, "orig", None) or exc
+            detail = (
+                str(reason).strip().splitlines()[0]
+                if str(reason).strip()
+                else type(reason).__name__
+            )
+            raise DatabaseUnavailableError(
+                f"cannot connect to database {self.masked_url}: {detail}"
+            ) from None
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session inside a transaction: committed on success, rolled back on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.dispose()

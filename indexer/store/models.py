@@ -1,0 +1,329 @@
+"""The lineage graph as SQLAlchemy 2 models.
+
+Internal tables; the stable interface for SQL users is the views of
+``indexer/store/views.py`` (CONTRACT §4). Shape of the graph::
+
+    image_repositories ─┬─ library_files (one per repository: the newest blob read)
+                        ├─ stanzas ── stanza_tags ── tags ── hub_images
+                        │     └── builds (one per architecture; parent_ref + parent_tag_id edge)
+                        └─ tags ── tag_history (digest intervals)
+
+    fetch_cache (immutable content by id)   sync_runs ── sync_errors   sync_state (key/value)
+
+``builds.parent_tag_id`` is the parent edge resolved to an indexed tag, when the
+parent is an official image the index knows. ``tags.stanza_id``/``tags.maintained``
+are denormalised from ``stanza_tags`` by the store's writes, so queries by alias
+are one index lookup.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "Base",
+    "Build",
+    "FetchCache",
+    "HubImage",
+    "ImageRepository",
+    "LibraryFile",
+    "Stanza",
+    "StanzaTag",
+    "SyncError",
+    "SyncRun",
+    "SyncState",
+    "Tag",
+    "TagHistory",
+    "UTCDateTime",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+#: JSON values; JSONB on PostgreSQL so that values compare (upserts skip unchanged rows)
+JSONValue = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware (SQLite keeps none)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ImageRepository(Base):
+    """An official image repository (``python``, ``debian``)."""
+
+    __tablename__ = "image_repositories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    #: listed in the current library listing
+    maintained: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: when the Hub tags were last paged to the end (full reconcile)
+    hub_reconciled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LibraryFile(Base):
+    """The newest library file read for a repository, by git blob id."""
+
+    __tablename__ = "library_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repository_id: Mapped[int] = mapped_column(
+        ForeignKey("image_repositories.id", ondelete="CASCADE"), unique=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    blob_sha: Mapped[str] = mapped_column(String(64))
+    commit_sha: Mapped[str] = mapped_column(String(64))
+    maintainers: Mapped[list[str]] = mapped_column(JSONValue, default=list)
+    stanza_count: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Stanza(Base):
+    """One stanza (entry) of a library file; natural key: repository + first tag."""
+
+    __tablename__ = "stanzas"
+    __table_args__ = (UniqueConstraint("repository_id", "canonical_tag"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repository_id: Mapped[int] = mapped_column(
+        ForeignKey("image_repositories.id", ondelete="CASCADE")
+    )
+    canonical_tag: Mapped[str] = mapped_column(String(128))
+    #: order in the library file (0-based); SharedTags answer with the first entry
+    position: Mapped[int] = mapped_column(Integer)
+    tags: Mapped[list[str]] = mapped_column(JSONValue)
+    shared_tags: Mapped[list[str]] = mapped_column(JSONValue)
+    architectures: Mapped[list[str]] = mapped_column(JSONValue)
+    constraints: Mapped[list[str]] = mapped_column(JSONValue)
+    #: listed in the repository's current library file
+    maintained: Mapped[bool] = mapped_column(Boolean, default=True)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Tag(Base):
+    """A tag name known from a library file or from the Hub, with its Hub facts."""
+
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("repository_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repository_id: Mapped[int] = mapped_column(
+        ForeignKey("image_repositories.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(String(128))
+    #: the stanza this tag answers with (first maintained stanza listing it, else the newest)
+    stanza_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stanzas.id", ondelete="SET NULL"), index=True
+    )
+    maintained: Mapped[bool] = mapped_column(Boolean, default=False)
+    digest: Mapped[str | None] = mapped_column(String(100))
+    media_type: Mapped[str | None] = mapped_column(String(200))
+    last_updated: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tag_status: Mapped[str | None] = mapped_column(String(50))
+    #: first/last time a sync saw the tag on the Hub
+    first_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: set by a full reconcile when the tag is gone from the Hub (history is kept)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StanzaTag(Base):
+    """A tag listed by a stanza, as one of its Tags or SharedTags."""
+
+    __tablename__ = "stanza_tags"
+
+    stanza_id: Mapped[int] = mapped_column(
+        ForeignKey("stanzas.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    shared: Mapped[bool] = mapped_column(Boolean)
+    #: position among the stanza's Tags (or SharedTags)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Build(Base):
+    """One architecture of one stanza: where it is built from and what it is built on."""
+
+    __tablename__ = "builds"
+    __table_args__ = (
+        UniqueConstraint("stanza_id", "architecture"),
+        Index(None, "parent_repository", "parent_tag"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stanza_id: Mapped[int] = mapped_column(ForeignKey("stanzas.id", ondelete="CASCADE"))
+    architecture: Mapped[str] = mapped_column(String(50))
+    git_repo: Mapped[str] = mapped_column(Text)
+    git_fetch: Mapped[str] = mapped_column(Text)
+    git_commit: Mapped[str] = mapped_column(String(64))
+    directory: Mapped[str] = mapped_column(Text)
+    file: Mapped[str] = mapped_column(Text)
+    builder: Mapped[str | None] = mapped_column(String(50))
+    #: normalised parent reference; NULL when it could not be resolved (see error)
+    parent_ref: Mapped[str | None] = mapped_column(Text)
+    parent_repository: Mapped[str | None] = mapped_column(String(255))
+    parent_tag: Mapped[str | None] = mapped_column(String(128))
+    #: the parent edge: the indexed tag parent_ref names, when the index has it
+    parent_tag_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tags.id", ondelete="SET NULL"), index=True
+    )
+    froms: Mapped[list[str] | None] = mapped_column(JSONValue)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class HubImage(Base):
+    """One platform image of a Hub tag."""
+
+    __tablename__ = "hub_images"
+    __table_args__ = (UniqueConstraint("tag_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"))
+    os: Mapped[str] = mapped_column(String(50))
+    architecture: Mapped[str] = mapped_column(String(50))
+    variant: Mapped[str | None] = mapped_column(String(50))
+    #: the same platform in the library's names (arm32v7, arm64v8, i386, windows-amd64)
+    bashbrew_arch: Mapped[str] = mapped_column(String(50))
+    digest: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str | None] = mapped_column(String(50))
+    last_pushed: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TagHistory(Base):
+    """An interval during which a tag pointed at one digest."""
+
+    __tablename__ = "tag_history"
+    __table_args__ = (UniqueConstraint("tag_id", "first_seen"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"))
+    digest: Mapped[str] = mapped_column(String(100))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FetchCache(Base):
+    """Immutable upstream content by content id (library file blob, Dockerfile at a commit).
+
+    ``status`` is ``ok`` (content stored) or ``missing`` (the upstream answered 404;
+    asked again only on a full reconcile).
+    """
+
+    __tablename__ = "fetch_cache"
+    __table_args__ = (UniqueConstraint("kind", "content_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    content_id: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(20))
+    content: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SyncRun(Base):
+    """One run of ``indexer sync``."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: running, ok, partial, failed, interrupted
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    only: Mapped[list[str] | None] = mapped_column(JSONValue)
+    full_reconcile: Mapped[bool] = mapped_column(Boolean, default=False)
+    library_commit: Mapped[str | None] = mapped_column(String(64))
+    library_files_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    dockerfiles_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    tags_added: Mapped[int] = mapped_column(Integer, default=0)
+    tags_changed: Mapped[int] = mapped_column(Integer, default=0)
+    tags_removed: Mapped[int] = mapped_column(Integer, default=0)
+    parents_resolved: Mapped[int] = mapped_column(Integer, default=0)
+    parents_unresolved: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    requests: Mapped[dict[str, Any] | None] = mapped_column(JSONValue)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class SyncError(Base):
+    """An item that failed during a sync run, and why."""
+
+    __tablename__ = "sync_errors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id", ondelete="CASCADE"), index=True)
+    #: the failing item's kind: library-file, stanza, dockerfile, hub-page, ...
+    item_kind: Mapped[str] = mapped_column(String(50))
+    #: which item: a file name, "python:3.12 (amd64)", a URL
+    item: Mapped[str] = mapped_column(Text)
+    #: the error's kind (see indexer.errors)
+    error_kind: Mapped[str] = mapped_column(String(50))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SyncState(Base):
+    """Small named values kept between runs: the branch ETag, the lock on SQLite, ..."""
+
+    __tablename__ = "sync_state"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

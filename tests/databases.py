@@ -1,0 +1,101 @@
+"""Throwaway migrated databases for tests, on SQLite and PostgreSQL.
+
+PostgreSQL: ``$INDEXER_TEST_POSTGRES_URL`` (default the local server's ``test``
+database) is used only to create and drop databases. The migrations run once
+into a template database; each test gets a copy (``CREATE DATABASE … TEMPLATE``),
+so every test starts from the migrated schema, never from ``create_all``. Where
+PostgreSQL is unreachable its tests skip, unless ``INDEXER_TEST_REQUIRE_POSTGRES=1``
+(CI) makes that a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from indexer.store.migrate import upgrade
+
+__all__ = ["BACKENDS", "PostgresDatabases", "migrated_sqlite_url", "postgres_admin_url"]
+
+BACKENDS = ("sqlite", "postgresql")
+DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_admin_url() -> str:
+    return os.environ.get("INDEXER_TEST_POSTGRES_URL", DEFAULT_ADMIN_URL)
+
+
+def _dsn(url: str, database: str | None = None) -> str:
+    parsed = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+def _async_url(url: str, database: str) -> str:
+    parsed = make_url(url).set(drivername="postgresql+asyncpg", database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+def migrated_sqlite_url(directory: Path, name: str = "indexer.db") -> str:
+    url = f"sqlite+aiosqlite:///{directory / name}"
+    asyncio.run(upgrade(url))
+    return url
+
+
+class PostgresDatabases:
+    """Creates the migrated template once, then one database per test from it."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.prefix = f"indexer_test_{os.getpid()}"
+        self.template = f"{self.prefix}_template"
+        self._counter = itertools.count()
+        self._created: list[str] = []
+        self.available = False
+        self.reason = ""
+
+    async def _admin(self, sql: str) -> None:
+        connection = await asyncpg.connect(_dsn(self.admin_url), timeout=5)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    def setup(self) -> None:
+        try:
+            asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{self.template}"'))
+            asyncio.run(self._admin(f'CREATE DATABASE "{self.template}"'))
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            self.reason = (
+                f"PostgreSQL unreachable at {make_url(self.admin_url).render_as_string()}: {exc}"
+            )
+            return
+        asyncio.run(upgrade(_async_url(self.admin_url, self.template)))
+        self.available = True
+
+    def create(self) -> str:
+        if not self.available:
+            if os.environ.get("INDEXER_TEST_REQUIRE_POSTGRES") == "1":
+                pytest.fail(self.reason)
+            pytest.skip(self.reason)
+        name = f"{self.prefix}_{next(self._counter)}"
+        asyncio.run(self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+        self._created.append(name)
+        return _async_url(self.admin_url, name)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def teardown(self) -> None:
+        if not self.available:
+            return
+        for name in [*self._created, self.template]:
+            asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

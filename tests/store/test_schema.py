@@ -1,0 +1,86 @@
+"""The migrated schema equals the models, and the contract views have their columns."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from indexer.store.models import Base
+
+CONTRACT_VIEWS = {
+    "v_tags": ["repository", "tag", "canonical_tag", "maintained", "digest", "last_updated"],
+    "v_parents": [
+        "repository",
+        "tag",
+        "architecture",
+        "parent_ref",
+        "parent_repository",
+        "parent_tag",
+    ],
+    "v_ancestors": [
+        "repository",
+        "tag",
+        "architecture",
+        "depth",
+        "ancestor_repository",
+        "ancestor_tag",
+    ],
+    "v_tag_images": [
+        "repository",
+        "tag",
+        "os",
+        "architecture",
+        "variant",
+        "bashbrew_arch",
+        "digest",
+        "size",
+        "last_pushed",
+    ],
+    "v_tag_history": ["repository", "tag", "digest", "first_seen", "last_seen"],
+    "v_sync_runs": [
+        "id",
+        "started_at",
+        "finished_at",
+        "status",
+        "library_files_fetched",
+        "dockerfiles_fetched",
+        "tags_added",
+        "tags_changed",
+        "tags_removed",
+        "errors",
+    ],
+}
+
+
+def _diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def _inspect(url: str) -> tuple[list[Any], dict[str, list[str]]]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            diff = await connection.run_sync(_diff)
+            columns = {}
+            for view in CONTRACT_VIEWS:
+                result = await connection.execute(text(f"SELECT * FROM {view} WHERE 1 = 0"))
+                columns[view] = list(result.keys())
+            return diff, columns
+    finally:
+        await engine.dispose()
+
+
+def test_migrated_schema_equals_models(database_url: str) -> None:
+    diff, _ = asyncio.run(_inspect(database_url))
+    assert diff == []
+
+
+def test_contract_views_have_exactly_their_columns(database_url: str) -> None:
+    _, columns = asyncio.run(_inspect(database_url))
+    assert columns == CONTRACT_VIEWS
