@@ -1,0 +1,49 @@
+"""Upstream clients: HTTP only, typed results, no database and no parsing of file contents.
+
+Open one `UpstreamHttp` per run and hand it to the clients::
+
+    async with UpstreamHttp(settings) as http:
+        github = GitHubClient(http, settings)
+        hub = HubClient(http, settings)
+        head = await github.branch_head(settings.branch, etag=None)
+        async for page in hub.pages("python"):
+            ...
+        print(http.stats.as_dict())
+"""
+
+from __future__ import annotations
+
+from indexer.upstream.github import BranchHead, GitHubClient, LibraryEntry, dockerfile_url
+from indexer.upstream.http import (
+    USER_AGENT,
+    HostGate,
+    RequestStats,
+    Response,
+    ShapeError,
+    UpstreamHttp,
+    backoff_delay,
+    rate_limit_delay,
+    url_is_under,
+)
+from indexer.upstream.hub import HubClient, HubImage, HubPage, HubTag, parse_hub_time
+
+__all__ = [
+    "USER_AGENT",
+    "BranchHead",
+    "GitHubClient",
+    "HostGate",
+    "HubClient",
+    "HubImage",
+    "HubPage",
+    "HubTag",
+    "LibraryEntry",
+    "RequestStats",
+    "Response",
+    "ShapeError",
+    "UpstreamHttp",
+    "backoff_delay",
+    "dockerfile_url",
+    "parse_hub_time",
+    "rate_limit_delay",
+    "url_is_under",
+]

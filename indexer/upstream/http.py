@@ -1,0 +1,506 @@
+"""The HTTP transport every upstream client shares: one session, one bound, one retry policy.
+
+`UpstreamHttp` is opened once per run (``async with UpstreamHttp(settings) as http``)
+and gives the clients one method, `UpstreamHttp.request`, which:
+
+- waits at the target host's rate-limit gate (`HostGate`), then takes one of the
+  ``settings.concurrency`` slots of a single `asyncio.Semaphore` for the request
+  itself; nobody sleeps (gate or backoff) while holding a slot;
+- reads the body in chunks and stops at ``settings.max_body_bytes``
+  (`BodyTooLargeError`, not retried);
+- retries timeouts, broken connections, truncated bodies, ``5xx``, ``429`` and
+  answers its ``decode`` callback rejects (malformed JSON, wrong shape) with
+  exponential backoff and full jitter, at most ``settings.max_tries`` tries, then
+  raises `RetryableUpstreamError` naming the URL and the last reason;
+- raises `NotFoundError` on ``404`` and `UpstreamError` on other ``4xx`` and
+  unexpected statuses (redirects are not followed) right away;
+- returns ``304 Not Modified`` to ``decode`` as a distinct status when the request
+  was conditional (``If-None-Match`` / ``If-Modified-Since``).
+
+Rate limits: a ``429`` (or GitHub's ``403`` with ``X-RateLimit-Remaining: 0``)
+closes the gate of its host for ``Retry-After`` (seconds or HTTP date),
+``X-Retry-After`` or ``X-RateLimit-Reset`` (Unix times), capped at
+``settings.backoff_max``. Every coroutine bound for that host waits at the gate,
+not only the one that was refused; when it opens, requests pass one at a time,
+spaced apart, and the spacing halves with each answer that is not a rate limit,
+so traffic ramps up again instead of bursting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Self, TypeVar
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from indexer.errors import (
+    BodyTooLargeError,
+    NotFoundError,
+    RetryableUpstreamError,
+    UpstreamError,
+)
+from indexer.settings import Settings
+
+__all__ = [
+    "USER_AGENT",
+    "HostGate",
+    "RequestStats",
+    "Response",
+    "ShapeError",
+    "UpstreamHttp",
+    "backoff_delay",
+    "rate_limit_delay",
+    "url_is_under",
+]
+
+T = TypeVar("T")
+_Key = TypeVar("_Key", str, int)
+
+USER_AGENT = "indexer/0.1"
+_CHUNK_BYTES = 64 * 1024
+#: the smallest spacing between requests to a host that has just been rate limited
+_RECOVERY_SPACING_MIN = 0.05
+#: below this spacing the host counts as recovered and requests flow freely again
+_RECOVERY_SPACING_DONE = 0.01
+_CONDITIONAL_HEADERS = ("if-none-match", "if-modified-since")
+
+
+class ShapeError(ValueError):
+    """An answer whose JSON parses but does not have the expected shape (retried)."""
+
+
+@dataclass(frozen=True)
+class Response:
+    """One complete answer: the body has been read in full (and within the size cap)."""
+
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def not_modified(self) -> bool:
+        """True for ``304 Not Modified`` (only returned to conditional requests)."""
+        return self.status == 304
+
+    def text(self) -> str:
+        """The body as UTF-8 text; undecodable bytes become U+FFFD."""
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> object:
+        """The body parsed as JSON; raises `ValueError` (retried) when it is not JSON."""
+        return json.loads(self.body.decode("utf-8"))
+
+
+@dataclass
+class RequestStats:
+    """Counters of one run's HTTP traffic, for the sync summary."""
+
+    #: HTTP requests sent (every try counts), by endpoint kind
+    requests: Counter[str] = field(default_factory=Counter)
+    #: answers received, by status code
+    statuses: Counter[int] = field(default_factory=Counter)
+    #: tries after the first, by endpoint kind
+    retries: Counter[str] = field(default_factory=Counter)
+    #: failed tries, by reason (timeout, connection, truncated, status-5xx, rate-limited, ...)
+    failures: Counter[str] = field(default_factory=Counter)
+    #: requests given up for good, by endpoint kind
+    gave_up: Counter[str] = field(default_factory=Counter)
+    #: body bytes received (after decompression)
+    bytes_received: int = 0
+    #: times a host's gate was closed by a rate-limit answer
+    rate_limited: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-friendly copy: counters become plain dicts with sorted string keys."""
+        return {
+            "requests": _sorted_counts(self.requests),
+            "requests_total": sum(self.requests.values()),
+            "statuses": _sorted_counts(self.statuses),
+            "retries": _sorted_counts(self.retries),
+            "failures": _sorted_counts(self.failures),
+            "gave_up": _sorted_counts(self.gave_up),
+            "bytes_received": self.bytes_received,
+            "rate_limited": self.rate_limited,
+        }
+
+
+def _sorted_counts(counter: Mapping[_Key, int]) -> dict[str, int]:
+    return {str(key): count for key, count in sorted(counter.items())}
+
+
+def backoff_delay(settings: Settings, attempt: int, rng: random.Random | None = None) -> float:
+    """The wait after failed try number ``attempt`` (1-based).
+
+    Exponential (``backoff_base`` doubling per try, capped at ``backoff_max``); with
+    ``rng`` the delay is drawn uniformly from ``[0, that]`` ("full jitter").
+    """
+    ceiling = min(settings.backoff_max, settings.backoff_base * 2.0 ** (attempt - 1))
+    return rng.uniform(0.0, ceiling) if rng is not None else ceiling
+
+
+def rate_limit_delay(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Seconds a rate-limit answer asks us to wait, or ``None`` when it does not say.
+
+    Reads ``Retry-After`` (delta seconds or an HTTP date), then ``X-Retry-After`` and
+    ``X-RateLimit-Reset`` (Unix times). ``now`` is the current Unix time (for tests).
+    The result is never negative; the caller applies its cap.
+    """
+    current = time.time() if now is None else now
+    retry_after = headers.get("Retry-After")
+    if retry_after is not None:
+        delay = _delta_seconds(retry_after) if _is_number(retry_after) else None
+        if delay is None:
+            delay = _http_date_delay(retry_after, current)
+        if delay is not None:
+            return delay
+    for name in ("X-Retry-After", "X-RateLimit-Reset"):
+        value = headers.get(name)
+        if value is not None and _is_number(value):
+            return max(0.0, float(value) - current)
+    return None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _delta_seconds(text: str) -> float:
+    return max(0.0, float(text.strip()))
+
+
+def _http_date_delay(text: str, now: float) -> float | None:
+    try:
+        moment = email.utils.parsedate_to_datetime(text.strip())
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - now)
+
+
+def _host_key(url: str) -> str:
+    """``scheme://host:port`` of ``url``: the unit that shares one rate-limit gate."""
+    parts = urlsplit(url)
+    default_port = 443 if parts.scheme == "https" else 80
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{parts.port or default_port}"
+
+
+class HostGate:
+    """A "not before" time shared by every request to one host, and a gradual reopening.
+
+    `wait` passes callers one at a time (FIFO): each waits until the gate is open
+    and, while the host is recovering from a rate limit, until ``spacing`` seconds
+    after the previous caller passed. `close` (on a rate-limit answer) moves the
+    opening time and doubles the spacing; `record_success` halves it.
+    """
+
+    def __init__(self, initial_spacing: float, max_spacing: float) -> None:
+        self._lock = asyncio.Lock()
+        self._not_before = 0.0
+        self._spacing = 0.0
+        self._next_slot = 0.0
+        self._initial_spacing = max(initial_spacing, _RECOVERY_SPACING_MIN)
+        self._max_spacing = max(max_spacing, self._initial_spacing)
+
+    @property
+    def spacing(self) -> float:
+        """Current seconds between two requests passing the gate (0 when recovered)."""
+        return self._spacing
+
+    def is_open(self) -> bool:
+        """True when no rate-limit pause is in force right now."""
+        return asyncio.get_running_loop().time() >= self._not_before
+
+    def close(self, delay: float) -> None:
+        """Hold every request to this host for ``delay`` seconds, then reopen slowly."""
+        loop = asyncio.get_running_loop()
+        self._not_before = max(self._not_before, loop.time() + delay)
+        self._spacing = min(max(self._spacing * 2.0, self._initial_spacing), self._max_spacing)
+
+    def record_success(self) -> None:
+        """An answer that was not a rate limit: let requests through faster."""
+        self._spacing /= 2.0
+        if self._spacing < _RECOVERY_SPACING_DONE:
+            self._spacing = 0.0
+
+    async def wait(self) -> None:
+        """Return when this caller may send its request."""
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            while True:
+                now = loop.time()
+                ready_at = max(self._not_before, self._next_slot if self._spacing else 0.0)
+                if now >= ready_at:
+                    self._next_slot = now + self._spacing
+                    return
+                await asyncio.sleep(ready_at - now)
+
+
+class UpstreamHttp:
+    """One aiohttp session for a whole run, with the retry and rate-limit policy above."""
+
+    def __init__(self, settings: Settings, *, rng: random.Random | None = None) -> None:
+        self._settings = settings
+        self._rng = rng or random.Random()
+        self._semaphore = asyncio.Semaphore(settings.concurrency)
+        self._gates: dict[str, HostGate] = {}
+        self._session: aiohttp.ClientSession | None = None
+        self._token_bases = (settings.github_api_url, settings.github_raw_url)
+        self.stats = RequestStats()
+
+    async def __aenter__(self) -> Self:
+        timeout = aiohttp.ClientTimeout(
+            total=None,
+            sock_connect=self._settings.connect_timeout,
+            sock_read=self._settings.read_timeout,
+        )
+        connector = aiohttp.TCPConnector(limit=self._settings.concurrency)
+        self._session = aiohttp.ClientSession(
+            timeout=timeout,
+            connector=connector,
+            headers={"User-Agent": USER_AGENT},
+            raise_for_status=False,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def gate(self, url: str) -> HostGate:
+        """The rate-limit gate of ``url``'s host (created on first use)."""
+        key = _host_key(url)
+        gate = self._gates.get(key)
+        if gate is None:
+            gate = HostGate(self._settings.backoff_base, self._settings.backoff_max)
+            self._gates[key] = gate
+        return gate
+
+    async def request(
+        self,
+        url: str,
+        *,
+        kind: str,
+        decode: Callable[[Response], T],
+        headers: Mapping[str, str] | None = None,
+    ) -> T:
+        """GET ``url`` and return ``decode(response)``, retrying per the module policy.
+
+        ``kind`` names the endpoint in the statistics. ``decode`` runs inside the
+        retry loop: a `ValueError` from it (bad JSON, `ShapeError`) is retried.
+        """
+        request_headers = dict(headers or {})
+        request_headers.update(self._auth_headers(url))
+        failure: RetryableUpstreamError | None = None
+        for attempt in range(1, self._settings.max_tries + 1):
+            if attempt > 1:
+                self.stats.retries[kind] += 1
+            try:
+                response = await self._try_once(url, kind, request_headers)
+                return self._decode(response, decode)
+            except RetryableUpstreamError as exc:
+                failure = exc
+            if attempt < self._settings.max_tries:
+                await self._backoff(attempt, failure)
+        assert failure is not None  # max_tries >= 1, so the loop ran
+        self.stats.gave_up[kind] += 1
+        raise RetryableUpstreamError(
+            f"gave up after {self._settings.max_tries} tries: {failure.message}",
+            url=url,
+            status=failure.status,
+            retry_after=failure.retry_after,
+        )
+
+    async def get_text(self, url: str, *, kind: str) -> str:
+        """GET ``url`` and return its body as text (see `Response.text`)."""
+        return await self.request(url, kind=kind, decode=Response.text)
+
+    def _auth_headers(self, url: str) -> dict[str, str]:
+        token = self._settings.github_token
+        if token and any(url_is_under(url, base) for base in self._token_bases):
+            return {"Authorization": f"Bearer {token}"}
+        return {}
+
+    async def _try_once(self, url: str, kind: str, headers: Mapping[str, str]) -> Response:
+        """One try: gate, slot, request, status check. Raises on every failure."""
+        gate = self.gate(url)
+        await self._acquire_slot(gate)
+        try:
+            self.stats.requests[kind] += 1
+            response = await self._send(url, headers)
+        finally:
+            self._semaphore.release()
+        self.stats.statuses[response.status] += 1
+        self._check_status(response, gate, conditional=_is_conditional(headers))
+        return response
+
+    async def _acquire_slot(self, gate: HostGate) -> None:
+        """Pass the host gate, then take a semaphore slot, never sleeping in a slot.
+
+        If the gate closed while this caller waited for the slot, the slot is given
+        back and the caller queues at the gate again.
+        """
+        while True:
+            await gate.wait()
+            await self._semaphore.acquire()
+            if gate.is_open():
+                return
+            self._semaphore.release()
+
+    async def _send(self, url: str, headers: Mapping[str, str]) -> Response:
+        """Send the GET and read the whole body, converting transport errors."""
+        session = self._require_session()
+        try:
+            async with session.get(url, headers=headers, allow_redirects=False) as answer:
+                self._check_declared_length(url, answer)
+                body = await self._read_body(url, answer)
+                return Response(url=url, status=answer.status, headers=answer.headers, body=body)
+        except TimeoutError as exc:
+            raise self._failure("timeout", "timed out", url) from exc
+        except aiohttp.ClientPayloadError as exc:
+            raise self._failure("truncated", f"truncated body: {exc}", url) from exc
+        except aiohttp.ClientConnectionError as exc:
+            reason = str(exc) or type(exc).__name__
+            raise self._failure("connection", f"connection failed: {reason}", url) from exc
+        except aiohttp.InvalidURL as exc:
+            raise UpstreamError(f"invalid URL: {exc}", url=url) from exc
+        except aiohttp.ClientResponseError as exc:
+            raise self._failure("protocol", f"invalid HTTP answer: {exc.message}", url) from exc
+        except aiohttp.ClientError as exc:
+            raise UpstreamError(f"request failed: {exc!r}", url=url) from exc
+
+    def _check_declared_length(self, url: str, answer: aiohttp.ClientResponse) -> None:
+        declared = answer.content_length
+        if declared is not None and declared > self._settings.max_body_bytes:
+            self.stats.failures["too-large"] += 1
+            raise BodyTooLargeError(
+                f"answer of {declared} bytes exceeds the cap of "
+                f"{self._settings.max_body_bytes} bytes",
+                url=url,
+                status=answer.status,
+            )
+
+    async def _read_body(self, url: str, answer: aiohttp.ClientResponse) -> bytes:
+        """Read the body chunk by chunk, stopping as soon as it passes the cap."""
+        cap = self._settings.max_body_bytes
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in answer.content.iter_chunked(_CHUNK_BYTES):
+            size += len(chunk)
+            self.stats.bytes_received += len(chunk)
+            if size > cap:
+                self.stats.failures["too-large"] += 1
+                raise BodyTooLargeError(
+                    f"answer exceeds the cap of {cap} bytes", url=url, status=answer.status
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _check_status(self, response: Response, gate: HostGate, *, conditional: bool) -> None:
+        """Raise the right error for a status that is not a usable answer."""
+        status, url = response.status, response.url
+        if _is_rate_limit(response):
+            raise self._rate_limited(response, gate)
+        gate.record_success()
+        if 200 <= status < 300 or (status == 304 and conditional):
+            return
+        if status == 404:
+            self.stats.failures["not-found"] += 1
+            raise NotFoundError("not found", url=url, status=status)
+        if status >= 500:
+            raise self._failure("status-5xx", f"server error {status}", url, status=status)
+        self.stats.failures["status-other"] += 1
+        location = response.headers.get("Location")
+        detail = f" to {location}" if 300 <= status < 400 and location else ""
+        raise UpstreamError(f"unexpected status {status}{detail}", url=url, status=status)
+
+    def _rate_limited(self, response: Response, gate: HostGate) -> RetryableUpstreamError:
+        """Close the host's gate for the time the answer asks (or a backoff); the error."""
+        settings = self._settings
+        asked = rate_limit_delay(response.headers)
+        delay = asked if asked is not None else max(settings.backoff_base, _RECOVERY_SPACING_MIN)
+        delay = min(delay, settings.backoff_max)
+        gate.close(delay)
+        self.stats.rate_limited += 1
+        return self._failure(
+            "rate-limited",
+            f"rate limited ({response.status}), waiting {delay:.2f}s",
+            response.url,
+            status=response.status,
+            retry_after=delay,
+        )
+
+    def _decode(self, response: Response, decode: Callable[[Response], T]) -> T:
+        try:
+            return decode(response)
+        except ValueError as exc:
+            raise self._failure("malformed", f"malformed answer: {exc}", response.url) from exc
+
+    async def _backoff(self, attempt: int, failure: RetryableUpstreamError) -> None:
+        """Sleep before the next try (outside any slot). Rate limits wait at the gate."""
+        if failure.retry_after is not None:
+            return
+        await asyncio.sleep(backoff_delay(self._settings, attempt, self._rng))
+
+    def _failure(
+        self,
+        reason: str,
+        message: str,
+        url: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> RetryableUpstreamError:
+        self.stats.failures[reason] += 1
+        return RetryableUpstreamError(message, url=url, status=status, retry_after=retry_after)
+
+    def _require_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("UpstreamHttp is used outside 'async with'")
+        return self._session
+
+
+def _is_rate_limit(response: Response) -> bool:
+    """429, or GitHub's 403 that says the rate limit is used up (or asks to retry later)."""
+    if response.status == 429:
+        return True
+    if response.status != 403:
+        return False
+    headers = response.headers
+    return headers.get("X-RateLimit-Remaining") == "0" or "Retry-After" in headers
+
+
+def _is_conditional(headers: Mapping[str, str]) -> bool:
+    return any(name.lower() in _CONDITIONAL_HEADERS for name in headers)
+
+
+def url_is_under(url: str, base: str) -> bool:
+    """True when ``url`` lies under ``base``: same scheme, host, port and path prefix.
+
+    URLs with user information (``http://user@host/``) are never under any base.
+    """
+    parts, root = urlsplit(url), urlsplit(base)
+    if parts.username is not None or parts.password is not None:
+        return False
+    if parts.scheme != root.scheme or _host_key(url) != _host_key(base):
+        return False
+    prefix = root.path.rstrip("/")
+    return parts.path == prefix or parts.path.startswith(prefix + "/")

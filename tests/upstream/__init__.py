@@ -1,0 +1,1 @@
+"""Tests of the upstream clients against real local servers."""
