@@ -14,6 +14,7 @@ import click
 
 from indexer.cli import operations, queries
 from indexer.cli.context import CliContext
+from indexer.cli.replay import replay_command
 from indexer.errors import (
     ConfigError,
     DatabaseUnavailableError,
@@ -52,7 +53,7 @@ def cli(
     )
 
 
-for _command in (*operations.COMMANDS, *queries.COMMANDS):
+for _command in (*operations.COMMANDS, *queries.COMMANDS, replay_command):
     cli.add_command(_command)
 
 

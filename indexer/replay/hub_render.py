@@ -1,0 +1,156 @@
+"""Docker Hub tag-list answers, rendered once per (snapshot, repository, ordering) and cached.
+
+The answer of ``GET /v2/namespaces/{ns}/repositories/{repo}/tags`` is
+``{count, next, previous, results}``; ``next``/``previous`` depend on the request's
+host, so only ``results`` entries are cached, as JSON bytes, one per tag. Each entry has
+the real Hub's fields (``creator``, ``id``, ``images[]`` with ``features``,
+``os_features``, ``os_version``, ``status``, ``last_pulled``, ``last_pushed``, ...,
+``tag_status``, ``tag_last_pulled``, ``tag_last_pushed``, ``content_type``); values the
+corpus lacks are deterministic stand-ins (ids from hashes, ``last_pulled`` = the
+snapshot's commit date).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import UTC
+from typing import Any
+
+from indexer.replay.corpus import Corpus
+from indexer.replay.hub_view import HubTagView, hub_tags_for
+
+__all__ = ["ORDERINGS", "HubPages", "render_tag"]
+
+#: Hub user that pushes the official images
+OFFICIAL_UPDATER_ID = 1156886
+OFFICIAL_UPDATER_NAME = "doijanky"
+#: ``ordering`` values understood; anything else (or none) is ``last_updated``
+ORDERINGS = ("last_updated", "-last_updated", "name", "-name")
+
+
+def _stable_int(text: str, modulus: int) -> int:
+    return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16) % modulus + 1
+
+
+def _later(first: str, second: str) -> str:
+    return max(first, second)  # both YYYY-MM-DDTHH:MM:SSZ
+
+
+def render_tag(view: HubTagView, *, repository: str, last_pulled: str) -> dict[str, Any]:
+    """One ``results`` entry of the Hub tag list, in the real Hub's shape.
+
+    ``last_pulled`` is the served snapshot's date, or the push time when that is later.
+    """
+    images = [
+        {
+            "architecture": image.architecture,
+            "features": "",
+            "variant": image.variant,
+            "digest": image.digest,
+            "os": image.os,
+            "os_features": "",
+            "os_version": None,
+            "size": image.size,
+            "status": "active",
+            "last_pulled": _later(last_pulled, image.last_pushed),
+            "last_pushed": image.last_pushed,
+        }
+        for image in view.images
+    ]
+    full_size = next(
+        (i.size for i in view.images if (i.os, i.architecture) == ("linux", "amd64")),
+        view.images[0].size if view.images else 0,
+    )
+    return {
+        "creator": OFFICIAL_UPDATER_ID,
+        "id": _stable_int(f"tag|{repository}|{view.name}", 10**9),
+        "images": images,
+        "last_updated": view.last_updated,
+        "last_updater": OFFICIAL_UPDATER_ID,
+        "last_updater_username": OFFICIAL_UPDATER_NAME,
+        "name": view.name,
+        "repository": _stable_int(f"repository|{repository}", 10**6),
+        "full_size": full_size,
+        "v2": True,
+        "tag_status": "active",
+        "tag_last_pulled": _later(last_pulled, view.last_updated),
+        "tag_last_pushed": view.last_updated,
+        "media_type": view.media_type,
+        "content_type": "image",
+        "digest": view.digest,
+    }
+
+
+def _ordered(views: Sequence[HubTagView], ordering: str) -> list[HubTagView]:
+    if ordering == "-last_updated":
+        return sorted(views, key=lambda v: (v.last_updated, v.name))
+    if ordering in ("name", "-name"):
+        return sorted(views, key=lambda v: v.name, reverse=ordering == "-name")
+    return list(views)  # hub_tags_for already orders by last_updated, newest first
+
+
+class HubPages:
+    """Cache of rendered tag entries per (snapshot, repository, ordering).
+
+    The first request for a repository loads its Hub file and renders every entry
+    (up to a few hundred milliseconds for the largest); :meth:`entries_async` does that
+    in a worker thread, once per key however many requests wait for it, so the event
+    loop keeps answering other requests meanwhile.
+    """
+
+    def __init__(self, corpus: Corpus) -> None:
+        self._corpus = corpus
+        self._views: dict[tuple[str, str], list[HubTagView]] = {}
+        self._rendered: dict[tuple[str, str, str], list[bytes]] = {}
+        self._pending: dict[tuple[str, str, str], asyncio.Future[list[bytes]]] = {}
+
+    def views(self, snapshot: str, repository: str) -> list[HubTagView]:
+        """``hub_tags_for(corpus, snapshot, repository)``, cached."""
+        key = (snapshot, repository)
+        views = self._views.get(key)
+        if views is None:
+            views = hub_tags_for(self._corpus, snapshot, repository)
+            self._views[key] = views
+        return views
+
+    def warm(self, snapshot: str) -> None:
+        """Render every repository's entries of ``snapshot`` in the default ordering."""
+        for repository in sorted(self._corpus.hub_repositories):
+            self.entries(snapshot, repository, "last_updated")
+
+    async def entries_async(self, snapshot: str, repository: str, ordering: str) -> list[bytes]:
+        """:meth:`entries`, computed in a worker thread the first time."""
+        key = (snapshot, repository, ordering if ordering in ORDERINGS else "last_updated")
+        entries = self._rendered.get(key)
+        if entries is not None or repository not in self._corpus.hub_repositories:
+            return entries or []
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(asyncio.to_thread(self.entries, *key))
+            self._pending[key] = pending
+            pending.add_done_callback(lambda _: self._pending.pop(key, None))
+        return await asyncio.shield(pending)
+
+    def entries(self, snapshot: str, repository: str, ordering: str) -> list[bytes]:
+        """The JSON bytes of every ``results`` entry, in ``ordering``; empty: no repository."""
+        if ordering not in ORDERINGS:
+            ordering = "last_updated"
+        if repository not in self._corpus.hub_repositories:
+            return []
+        key = (snapshot, repository, ordering)
+        entries = self._rendered.get(key)
+        if entries is None:
+            date = self._corpus.snapshot(snapshot).date.astimezone(UTC)
+            last_pulled = date.strftime("%Y-%m-%dT%H:%M:%SZ")
+            entries = [
+                json.dumps(
+                    render_tag(view, repository=repository, last_pulled=last_pulled),
+                    separators=(",", ":"),
+                ).encode()
+                for view in _ordered(self.views(snapshot, repository), ordering)
+            ]
+            self._rendered[key] = entries
+        return entries
