@@ -18,7 +18,8 @@ __all__ = ["SCRATCH", "ImageRef", "normalize_ref", "parse_ref", "split_ref"]
 SCRATCH = "scratch"
 
 _DOCKER_HUB_DOMAINS = ("docker.io", "index.docker.io", "registry-1.docker.io")
-_TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
+# ASCII: Docker's tag grammar is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, not Unicode \w
+_TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$", re.ASCII)
 _DIGEST_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
 _COMPONENT_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 

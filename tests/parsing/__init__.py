@@ -1,0 +1,1 @@
+"""Tests of the pure parsers: library files and Dockerfiles."""
