@@ -204,6 +204,8 @@ class Build(Base):
     __table_args__ = (
         UniqueConstraint("stanza_id", "architecture"),
         Index(None, "parent_repository", "parent_tag"),
+        #: the descendant walk joins a parent tag and an architecture to its child builds
+        Index(None, "parent_tag_id", "architecture"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -220,9 +222,7 @@ class Build(Base):
     parent_repository: Mapped[str | None] = mapped_column(String(255))
     parent_tag: Mapped[str | None] = mapped_column(String(128))
     #: the parent edge: the indexed tag parent_ref names, when the index has it
-    parent_tag_id: Mapped[int | None] = mapped_column(
-        ForeignKey("tags.id", ondelete="SET NULL"), index=True
-    )
+    parent_tag_id: Mapped[int | None] = mapped_column(ForeignKey("tags.id", ondelete="SET NULL"))
     froms: Mapped[list[str] | None] = mapped_column(JSONValue)
     error: Mapped[str | None] = mapped_column(Text)
 

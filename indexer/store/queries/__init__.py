@@ -1,0 +1,46 @@
+"""Read side of the lineage graph: lookups by alias, parents, ancestors, children, explain,
+graph, history.
+
+Every function takes an :class:`AsyncSession` and returns plain dataclasses (the
+CLI renders them as tables or as the JSON of CONTRACT §2). Modules:
+
+- :mod:`.lookup`: REF -> tag -> the stanzas it answers with -> their builds;
+- :mod:`.chains`: ancestor chains (one recursive query for many builds);
+- :mod:`.descendants`: the stanzas built on a tag (one recursive query);
+- :mod:`.show`, :mod:`.children`, :mod:`.explain`, :mod:`.graph`, :mod:`.history`:
+  one command each;
+- :mod:`.runs`: sync runs for ``indexer runs``.
+"""
+
+from __future__ import annotations
+
+from indexer.store.queries.chains import Chain, ChainLink, ancestor_chains
+from indexer.store.queries.children import ChildRow, children
+from indexer.store.queries.explain import ExplainView, PlatformFacts, SiblingView, explain_tag
+from indexer.store.queries.graph import lineage_graph
+from indexer.store.queries.history import HistoryView, tag_history
+from indexer.store.queries.lookup import ResolvedTag, resolve_tag
+from indexer.store.queries.runs import latest_runs, run_errors
+from indexer.store.queries.show import PlatformInfo, TagView, show_tag
+
+__all__ = [
+    "Chain",
+    "ChainLink",
+    "ChildRow",
+    "ExplainView",
+    "HistoryView",
+    "PlatformFacts",
+    "PlatformInfo",
+    "ResolvedTag",
+    "SiblingView",
+    "TagView",
+    "ancestor_chains",
+    "children",
+    "explain_tag",
+    "latest_runs",
+    "lineage_graph",
+    "resolve_tag",
+    "run_errors",
+    "show_tag",
+    "tag_history",
+]

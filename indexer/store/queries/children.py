@@ -1,0 +1,74 @@
+"""``indexer children REF [--recursive]``: the maintained images built on REF, one row per stanza."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from indexer.platforms import BASHBREW_ARCHES
+from indexer.store.queries.descendants import descendant_stanzas
+from indexer.store.queries.lookup import answering_stanzas, resolve_tag
+
+__all__ = ["ChildRow", "children"]
+
+_KNOWN_ARCHES = {arch: index for index, arch in enumerate(BASHBREW_ARCHES)}
+
+
+def _arch_order(arch: str) -> tuple[int, str]:
+    """Architectures in bashbrew's order (amd64, arm32v5, …, s390x, windows-amd64)."""
+    return (_KNOWN_ARCHES.get(arch, len(_KNOWN_ARCHES)), arch)
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRow:
+    """A stanza built on the queried tag (``depth`` 1) or on one of its descendants."""
+
+    repository: str
+    tag: str
+    aliases: list[str]
+    #: the architectures built on the queried lineage (a child may use other parents elsewhere),
+    #: in bashbrew's order
+    architectures: list[str]
+    #: the first of ``parents``
+    parent: str
+    depth: int
+    #: every distinct parent reference of those architectures, sorted
+    parents: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "repository": self.repository,
+            "tag": self.tag,
+            "aliases": self.aliases,
+            "architectures": self.architectures,
+            "parent": self.parent,
+            "parents": self.parents,
+            "depth": self.depth,
+        }
+
+
+async def children(session: AsyncSession, ref: str, *, recursive: bool = False) -> list[ChildRow]:
+    """Stanzas built directly (or, with ``recursive``, transitively) on REF, nearest first."""
+    resolved = await resolve_tag(session, ref)
+    roots = [stanza.id for stanza in await answering_stanzas(session, resolved)]
+    found = await descendant_stanzas(
+        session, roots, tag_id=None if roots else resolved.tag_id, recursive=recursive
+    )
+    found.sort(key=lambda s: (s.depth, s.repository, s.position))
+    result = []
+    for stanza in found:
+        parents = sorted(stanza.parent_refs)
+        result.append(
+            ChildRow(
+                repository=stanza.repository,
+                tag=stanza.canonical_tag,
+                aliases=list(stanza.tags),
+                architectures=sorted(stanza.architectures, key=_arch_order),
+                parent=parents[0] if parents else "",
+                depth=stanza.depth,
+                parents=parents,
+            )
+        )
+    return result

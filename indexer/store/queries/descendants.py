@@ -1,0 +1,238 @@
+"""Descendants: the maintained stanzas built on a tag, directly or transitively, per architecture.
+
+One recursive query walks down from the stanzas a REF answers with. A step goes
+from a stanza S (architecture A) through every tag S lists to the maintained
+builds for A whose linked parent is that tag. For a SharedTag listed by several
+stanzas (``python:3.12`` on Linux and on two Windows versions), a build for A is
+the child of the first stanza in file order that builds A, the same rule the
+ancestor walk follows. Rows are distinct per (stanza, architecture, depth, parent),
+so a cycle in bad data ends at the depth limit instead of looping.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from sqlalchemy import TextClause, bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from indexer.store.queries.sql import MAX_DEPTH, dialect_name
+
+__all__ = [
+    "DescendantBuild",
+    "DescendantCounts",
+    "DescendantStanza",
+    "descendant_builds",
+    "descendant_counts",
+    "descendant_stanzas",
+    "walk_sql",
+]
+
+#: a row of the walk: a build below the root, the stanza it is built on, and (carried along
+#: so the next step needs no lookup) whether its stanza is maintained and its position
+_STEP_SQL = """
+    SELECT b.stanza_id, b.architecture, d.depth + 1, b.parent_ref, d.stanza_id, 1, cs.position
+    FROM down d
+    {child_builds}
+    JOIN stanzas cs ON cs.id = b.stanza_id
+    WHERE d.depth < :max_depth
+      AND cs.maintained
+      AND (d.maintained = 1 OR EXISTS (
+            SELECT 1 FROM tags pt WHERE pt.id = st.tag_id AND pt.stanza_id = d.stanza_id))
+      AND (NOT st.shared OR NOT EXISTS (
+            SELECT 1 FROM stanza_tags st2
+            JOIN stanzas s2 ON s2.id = st2.stanza_id
+            JOIN builds x ON x.stanza_id = s2.id AND x.architecture = d.architecture
+            WHERE st2.tag_id = st.tag_id AND s2.maintained AND s2.position < d.position))
+"""
+
+#: the tags of a walked stanza, and the child builds of each (tag, architecture). PostgreSQL:
+#: a LATERAL subquery (OFFSET 0 keeps it one), because a plain join against the walk's work
+#: table is planned with only ``parent_tag_id`` as index condition and filters the
+#: architecture afterwards. SQLite: CROSS JOIN fixes the join order, which its planner
+#: otherwise gets wrong for the work table (it scans the builds of an architecture).
+CHILD_BUILDS = {
+    "postgresql": """JOIN stanza_tags st ON st.stanza_id = d.stanza_id
+    CROSS JOIN LATERAL (
+        SELECT cb.stanza_id, cb.architecture, cb.parent_ref FROM builds cb
+        WHERE cb.parent_tag_id = st.tag_id AND cb.architecture = d.architecture
+        OFFSET 0) b""",
+    "sqlite": """CROSS JOIN stanza_tags st ON st.stanza_id = d.stanza_id
+    CROSS JOIN builds b ON b.parent_tag_id = st.tag_id AND b.architecture = d.architecture""",
+}
+
+_FROM_STANZAS = """
+    SELECT b.stanza_id, b.architecture, 0, b.parent_ref, CAST(NULL AS INTEGER),
+           CASE WHEN s.maintained THEN 1 ELSE 0 END, s.position
+    FROM builds b
+    JOIN stanzas s ON s.id = b.stanza_id
+    WHERE b.stanza_id IN :roots
+"""
+
+#: a tag with no stanza (known from the Hub only): its children link to the tag itself
+_FROM_TAG = """
+    SELECT b.stanza_id, b.architecture, 1, b.parent_ref, CAST(NULL AS INTEGER), 1, cs.position
+    FROM builds b
+    JOIN stanzas cs ON cs.id = b.stanza_id
+    WHERE b.parent_tag_id = :tag_id AND cs.maintained
+"""
+
+_WALK_SQL = """
+WITH RECURSIVE down (stanza_id, architecture, depth, parent_ref, parent_stanza_id,
+                     maintained, position) AS (
+    {anchor}
+    UNION
+    {step}
+)
+"""
+
+
+class DescendantBuild(NamedTuple):
+    """One build on the lineage below the root: its stanza is built on ``parent_stanza_id``."""
+
+    stanza_id: int
+    architecture: str
+    depth: int
+    parent_ref: str | None
+    #: None for the direct children of a tag that has no stanza
+    parent_stanza_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DescendantStanza:
+    """A stanza below the root, with everything ``indexer children`` lists about it."""
+
+    stanza_id: int
+    repository: str
+    canonical_tag: str
+    tags: tuple[str, ...]
+    position: int
+    #: the shortest distance from the root (1: built directly on it)
+    depth: int
+    #: architectures built on the root's lineage
+    architectures: tuple[str, ...]
+    #: parent references of those builds
+    parent_refs: tuple[str, ...]
+
+
+#: ``string_agg``/``group_concat``, comma-separated (duplicates are dropped in Python: a
+#: DISTINCT aggregate would make PostgreSQL sort instead of hash)
+_AGGREGATE = {
+    "postgresql": "string_agg({column}, ',')",
+    "sqlite": "group_concat({column}, ',')",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DescendantCounts:
+    """How many maintained stanzas build on a root: directly, and in all."""
+
+    direct: int
+    total: int
+
+
+def walk_sql(dialect: str, *, from_tag: bool = False) -> str:
+    """The ``WITH RECURSIVE down …`` clause for ``dialect`` (from root stanzas, or from a tag)."""
+    step = _STEP_SQL.format(child_builds=CHILD_BUILDS.get(dialect, CHILD_BUILDS["sqlite"]))
+    return _WALK_SQL.format(anchor=_FROM_TAG if from_tag else _FROM_STANZAS, step=step)
+
+
+def _walk(
+    session: AsyncSession, roots: Sequence[int], tag_id: int | None, depth: int
+) -> tuple[str, dict[str, object]]:
+    params: dict[str, object] = {"max_depth": depth}
+    if roots:
+        params["roots"] = sorted(set(roots))
+    else:
+        params["tag_id"] = tag_id
+    return walk_sql(dialect_name(session), from_tag=not roots), params
+
+
+def _statement(sql: str, roots: Sequence[int]) -> TextClause:
+    statement = text(sql)
+    if roots:
+        statement = statement.bindparams(bindparam("roots", expanding=True))
+    return statement
+
+
+async def descendant_builds(
+    session: AsyncSession,
+    roots: Sequence[int],
+    *,
+    tag_id: int | None = None,
+    recursive: bool = True,
+) -> list[DescendantBuild]:
+    """Builds below the stanzas ``roots`` (or below the stanza-less tag ``tag_id``)."""
+    if not roots and tag_id is None:
+        return []
+    walk, params = _walk(session, roots, tag_id, MAX_DEPTH if recursive else 1)
+    sql = (
+        walk + "SELECT stanza_id, architecture, depth, parent_ref, parent_stanza_id FROM down "
+        "WHERE depth > 0 ORDER BY depth, stanza_id, architecture"
+    )
+    rows = (await session.execute(_statement(sql, roots), params)).all()
+    return [DescendantBuild(*row) for row in rows]
+
+
+async def descendant_stanzas(
+    session: AsyncSession,
+    roots: Sequence[int],
+    *,
+    tag_id: int | None = None,
+    recursive: bool = True,
+) -> list[DescendantStanza]:
+    """Stanzas below the roots, one row each, aggregated in SQL (roots left out)."""
+    if not roots and tag_id is None:
+        return []
+    walk, params = _walk(session, roots, tag_id, MAX_DEPTH if recursive else 1)
+    aggregate = _AGGREGATE.get(dialect_name(session), _AGGREGATE["sqlite"])
+    sql = (
+        walk
+        + f"""
+        SELECT g.stanza_id, r.name, s.canonical_tag, CAST(s.tags AS TEXT), s.position, g.depth,
+               g.arches, g.parents
+        FROM (
+            SELECT stanza_id, MIN(depth) AS depth,
+                   {aggregate.format(column="architecture")} AS arches,
+                   {aggregate.format(column="parent_ref")} AS parents
+            FROM down WHERE depth > 0 GROUP BY stanza_id
+        ) g
+        JOIN stanzas s ON s.id = g.stanza_id
+        JOIN image_repositories r ON r.id = s.repository_id
+        {"WHERE g.stanza_id NOT IN :roots" if roots else ""}
+    """
+    )
+    rows = (await session.execute(_statement(sql, roots), params)).all()
+    return [
+        DescendantStanza(
+            stanza_id=stanza_id,
+            repository=repository,
+            canonical_tag=canonical_tag,
+            tags=tuple(json.loads(tags)),
+            position=position,
+            depth=depth,
+            architectures=tuple(dict.fromkeys(arches.split(","))) if arches else (),
+            parent_refs=tuple(dict.fromkeys(parents.split(","))) if parents else (),
+        )
+        for stanza_id, repository, canonical_tag, tags, position, depth, arches, parents in rows
+    ]
+
+
+async def descendant_counts(
+    session: AsyncSession, roots: Sequence[int], *, tag_id: int | None = None
+) -> DescendantCounts:
+    """How many maintained stanzas are built on the roots, directly and transitively."""
+    if not roots and tag_id is None:
+        return DescendantCounts(0, 0)
+    walk, params = _walk(session, roots, tag_id, MAX_DEPTH)
+    sql = walk + (
+        "SELECT COUNT(DISTINCT CASE WHEN depth = 1 THEN stanza_id END), COUNT(DISTINCT stanza_id) "
+        "FROM down WHERE depth > 0"
+    )
+    if roots:
+        sql += " AND stanza_id NOT IN :roots"
+    row = (await session.execute(_statement(sql, roots), params)).one()
+    return DescendantCounts(int(row[0] or 0), int(row[1] or 0))
