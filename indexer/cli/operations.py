@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
+from collections.abc import Sequence
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
+from indexer.cli import run_report
 from indexer.cli.context import CliContext, pass_cli, run_with_database
-from indexer.cli.render import echo_json, print_table
-from indexer.store import queries
+from indexer.cli.render import echo_json
+from indexer.errors import StoreError
+from indexer.settings import Settings
 from indexer.store.db import Database
 from indexer.store.migrate import upgrade
+from indexer.sync import SyncSummary, progress_for, run_sync
 
 __all__ = ["COMMANDS"]
 
@@ -30,101 +37,165 @@ def migrate_command(cli: CliContext) -> None:
 
 @click.command("runs")
 @click.option("--limit", default=20, show_default=True, help="How many runs to list.")
-@click.option("--errors", "show_errors", is_flag=True, help="Also list each run's item errors.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option(
+    "--errors", "show_errors", is_flag=True, help="Also show each run's most frequent errors."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON (with up to 50 item errors per run)."
+)
 @pass_cli
 def runs_command(cli: CliContext, limit: int, show_errors: bool, as_json: bool) -> None:
-    """The latest sync runs with their counts and errors."""
+    """The latest sync runs: status, duration, counts, and errors by kind.
 
-    async def action(database: Database) -> list[dict[str, object]]:
-        async with database.session() as session:
-            runs = await queries.latest_runs(session, limit)
-            result = []
-            for run in runs:
-                item: dict[str, object] = {
-                    "id": run.id,
-                    "started_at": run.started_at.isoformat(),
-                    "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-                    "status": run.status,
-                    "library_files_fetched": run.library_files_fetched,
-                    "dockerfiles_fetched": run.dockerfiles_fetched,
-                    "tags_added": run.tags_added,
-                    "tags_changed": run.tags_changed,
-                    "tags_removed": run.tags_removed,
-                    "parents_resolved": run.parents_resolved,
-                    "parents_unresolved": run.parents_unresolved,
-                    "errors": run.errors,
-                    "requests": run.requests,
-                    "message": run.message,
-                }
-                if show_errors or as_json:
-                    item["error_items"] = [
-                        {
-                            "item_kind": e.item_kind,
-                            "item": e.item,
-                            "error_kind": e.error_kind,
-                            "message": e.message,
-                        }
-                        for e in await queries.run_errors(session, run.id)
-                    ]
-                result.append(item)
-            return result
+    Statuses: running, ok (no item errors), partial (some items failed; see
+    --errors), failed (the run could not complete), interrupted (stopped by a
+    signal, cancelled, or abandoned by a process that died).
+    """
 
-    runs = asyncio.run(run_with_database(cli.settings, action))
+    async def action(database: Database) -> list[run_report.RunReport]:
+        return await run_report.load_reports(
+            database, limit, with_items=as_json, top=10 if show_errors else 5
+        )
+
+    reports = asyncio.run(run_with_database(cli.settings, action))
     if as_json:
-        echo_json(runs)
+        echo_json(run_report.reports_json(reports))
         return
-    print_table(
-        None,
-        [
-            "id",
-            "started",
-            "status",
-            "files",
-            "dockerfiles",
-            "added",
-            "changed",
-            "removed",
-            "errors",
-        ],
-        (
-            (
-                r["id"],
-                r["started_at"],
-                r["status"],
-                r["library_files_fetched"],
-                r["dockerfiles_fetched"],
-                r["tags_added"],
-                r["tags_changed"],
-                r["tags_removed"],
-                r["errors"],
-            )
-            for r in runs
-        ),
-    )
-    if show_errors:
-        for run in runs:
-            for error in run.get("error_items") or []:  # type: ignore[attr-defined]
-                click.echo(
-                    f"run {run['id']}: {error['item_kind']} {error['item']}: {error['message']}"
-                )
+    run_report.print_reports(reports, show_errors=show_errors)
 
 
 @click.command("sync")
 @click.option(
     "--only", "only", multiple=True, metavar="NAME", help="Sync only this image (repeatable)."
 )
+@click.option(
+    "--full-reconcile",
+    is_flag=True,
+    default=False,
+    help="Page every repository's Hub tags to the end and mark vanished tags removed.",
+)
+@click.option(
+    "--concurrency", type=click.IntRange(min=1), help="Requests in flight (INDEXER_CONCURRENCY)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
 @pass_cli
-def sync_command(cli: CliContext, only: tuple[str, ...]) -> None:
-    """One incremental sync of the official images (all, or the named ones)."""
-    raise click.ClickException("`indexer sync` is not available in this build yet")
+def sync_command(
+    cli: CliContext,
+    only: tuple[str, ...],
+    full_reconcile: bool,
+    concurrency: int | None,
+    as_json: bool,
+) -> None:
+    """One incremental sync of the official images (all, or the named ones).
+
+    Errors on single items are recorded on the run and summarised; the exit status is
+    0 whenever the run finishes, 1 when another sync holds the lock, 2 when the
+    database or the upstream is unreachable. Ctrl-C (or SIGTERM) lets the work in
+    flight finish and records the run as interrupted; a second one cancels it (130).
+    """
+    settings = cli.with_overrides(concurrency=concurrency)
+
+    async def action(database: Database) -> SyncSummary:
+        return await _locked_sync(
+            settings, database, only=only, full_reconcile=True if full_reconcile else None
+        )
+
+    try:
+        summary = asyncio.run(run_with_database(settings, action))
+    except asyncio.CancelledError:
+        click.echo("indexer: sync cancelled", err=True)
+        raise click.exceptions.Exit(130) from None
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StoreError(f"database error during the sync: {reason}") from exc
+    if as_json:
+        echo_json(summary.as_dict())
+
+
+async def _locked_sync(
+    settings: Settings,
+    database: Database,
+    *,
+    only: Sequence[str],
+    full_reconcile: bool | None,
+) -> SyncSummary:
+    """One sync under the single-run lock; the first stop signal drains, the second cancels."""
+    from indexer.schedule import run_locked_sync  # noqa: PLC0415 - APScheduler loads only here
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    task = asyncio.current_task()
+    signals = 0
+
+    def on_signal() -> None:
+        nonlocal signals
+        signals += 1
+        if signals == 1:
+            click.echo("indexer: stopping after the work in flight (again to cancel)", err=True)
+            stop.set()
+        elif task is not None:
+            task.cancel()
+
+    async def sync(
+        settings: Settings,
+        database: Database,
+        *,
+        only: Sequence[str],
+        full_reconcile: bool | None,
+        stop: asyncio.Event | None,
+    ) -> SyncSummary:
+        return await run_sync(
+            settings,
+            database,
+            only=only,
+            full_reconcile=full_reconcile,
+            stop=stop,
+            progress=progress_for(),
+        )
+
+    handled = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signum, on_signal)
+            handled.append(signum)
+    try:
+        summary: SyncSummary = await run_locked_sync(
+            settings, database, only=only, full_reconcile=full_reconcile, stop=stop, sync=sync
+        )
+    finally:
+        for signum in handled:
+            loop.remove_signal_handler(signum)
+    return summary
 
 
 @click.command("schedule")
+@click.option(
+    "--run-now",
+    is_flag=True,
+    help="Also run one sync at start (as run_at_start = true does).",
+)
 @pass_cli
-def schedule_command(cli: CliContext) -> None:
-    """Run in the foreground and sync on the configured cron schedule (default nightly)."""
-    raise click.ClickException("`indexer schedule` is not available in this build yet")
+def schedule_command(cli: CliContext, run_now: bool) -> None:
+    """Run in the foreground and sync on the configured cron schedule (default nightly).
+
+    The schedule (INDEXER_SCHEDULE) is a 5-field crontab read in UTC. One sync runs
+    at a time, here and across machines; a fire time that finds a sync running is
+    skipped. SIGTERM or Ctrl-C lets the running sync finish its batch and record
+    itself as interrupted (exit 0); a second signal cancels it (exit 130).
+    """
+    # imported here: APScheduler and the pipeline load only for this command
+    from indexer.schedule import production_sync, run_schedule  # noqa: PLC0415
+
+    settings = cli.settings
+    try:
+        sync = production_sync()
+    except ModuleNotFoundError as exc:
+        raise click.ClickException(f"the sync pipeline is not available: {exc}") from None
+    status = asyncio.run(
+        run_schedule(settings, sync=sync, run_now=run_now or settings.run_at_start)
+    )
+    if status:
+        click.get_current_context().exit(status)
 
 
 COMMANDS = (migrate_command, sync_command, schedule_command, runs_command)

@@ -1,0 +1,53 @@
+"""Small named values kept between sync runs (``sync_state``).
+
+Keys the sync pipeline uses (:mod:`indexer.sync`):
+
+- ``library.etag``: the ETag of the last branch-head answer whose library part was
+  synced completely and cleanly (sent as ``If-None-Match`` next time);
+- ``hub.unfinished``: JSON list of repositories whose Hub paging started but did not
+  finish cleanly (a crash leaves them listed, so the next run pages them completely);
+- ``library.commit``: the official-images commit of the last library part synced;
+- ``library.max_body_bytes``: the size cap in force when the ETag was stored (a larger
+  cap makes the next run read the library again, for Dockerfiles that were too large);
+
+Writes are upserts that change nothing when the value is the same. (The single-run
+lock, also a ``sync_state`` row on SQLite, is :mod:`indexer.store.lock`.)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from indexer.store.models import SyncState, utcnow
+from indexer.store.writes import insert_statement
+
+__all__ = ["delete_state", "get_state", "set_state"]
+
+
+async def get_state(session: AsyncSession, key: str) -> str | None:
+    """The value stored under ``key``, or ``None``."""
+    return await session.scalar(select(SyncState.value).where(SyncState.key == key))
+
+
+async def set_state(
+    session: AsyncSession, key: str, value: str | None, *, now: datetime | None = None
+) -> None:
+    """Store ``value`` under ``key`` (no write when it is already the value)."""
+    stmt = insert_statement(session, SyncState).values(
+        key=key, value=value, updated_at=now or utcnow()
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+            where=SyncState.value.is_distinct_from(stmt.excluded.value),
+        )
+    )
+
+
+async def delete_state(session: AsyncSession, key: str) -> None:
+    """Forget ``key``."""
+    await session.execute(delete(SyncState).where(SyncState.key == key))

@@ -1,0 +1,260 @@
+"""The Hub stage: page each repository's tags, newest first, and write them page by page.
+
+Pagers (twice as many as request slots) take repositories from a bounded queue and
+follow the Hub's ``next`` links (``ordering=last_updated``). Each page is handed to the
+writer as its own transaction (``write_hub_tags_bulk``).
+
+Two modes per repository:
+
+- **incremental**: pages of at most ``INCREMENTAL_PAGE_SIZE`` tags; after each page the
+  pager waits for the write's answer, and once a page holds only tags already stored
+  unchanged, everything older is known and paging stops. Allowed only when the
+  repository has a watermark (``image_repositories.hub_reconciled_at``: the last clean
+  complete page-through) and its previous paging finished cleanly.
+- **full page-through**: pages of ``settings.hub_page_size`` tags, every one of them
+  (written without waiting, so the pager keeps fetching); then tags gone from the Hub
+  are marked removed (never deleted) and the watermark advances, in one transaction.
+  Chosen when there is no watermark, when it is older than
+  ``settings.full_reconcile_days``, when forced, or when the repository's previous
+  paging did not finish cleanly.
+
+"Did not finish cleanly" survives a crash: the names of the repositories a run is
+about to page are stored in ``sync_state`` (``hub.unfinished``) before paging and taken
+out at the end only for those that finished cleanly. A run killed halfway leaves them
+listed, so the next run pages them completely instead of stopping early on pages the
+killed run already wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from indexer.errors import UpstreamError
+from indexer.store.bulk_writes import reconcile_hub_tags, write_hub_tags_bulk
+from indexer.store.models import ImageRepository, utcnow
+from indexer.store.records import HubTagRecord
+from indexer.store.state import get_state, set_state
+from indexer.store.writes import HubWriteResult, ensure_repository
+from indexer.sync.records import hub_tag_record
+from indexer.sync.run_context import RunContext
+from indexer.sync.store_thread import StoreAction
+
+__all__ = ["UNFINISHED_KEY", "HubPlan", "plan_hub_paging", "run_hub_stage"]
+
+log = logging.getLogger(__name__)
+
+#: sync_state: JSON list of repositories whose last Hub paging did not finish cleanly
+UNFINISHED_KEY = "hub.unfinished"
+#: pagers per request slot: an incremental pager spends about half its time waiting for
+#: the writer's verdict on its page, so twice the slots keep the requests flowing
+PAGERS_PER_SLOT = 2
+
+
+@dataclass(frozen=True, slots=True)
+class HubPlan:
+    """How one repository is paged this run."""
+
+    name: str
+    #: page to the end and reconcile (else stop at the first all-unchanged page)
+    full: bool
+    #: the repository's id, when the index has it already
+    repository_id: int | None = None
+
+
+def _load_unfinished(value: str | None) -> set[str]:
+    if not value:
+        return set()
+    try:
+        names = json.loads(value)
+    except ValueError:
+        return set()
+    return {str(name) for name in names} if isinstance(names, list) else set()
+
+
+async def plan_hub_paging(
+    ctx: RunContext,
+    repositories: Sequence[str],
+    *,
+    full_reconcile: bool | None,
+    now: datetime,
+) -> tuple[list[HubPlan], set[str]]:
+    """Each repository's mode, and the repositories left unfinished by earlier runs."""
+    names = sorted(set(repositories))
+    async with ctx.database.session() as session:
+        known = {
+            name: (repository_id, watermark)
+            for name, repository_id, watermark in await session.execute(
+                select(
+                    ImageRepository.name, ImageRepository.id, ImageRepository.hub_reconciled_at
+                ).where(ImageRepository.name.in_(names))
+            )
+        }
+        unfinished = _load_unfinished(await get_state(session, UNFINISHED_KEY))
+    max_age = timedelta(days=ctx.settings.full_reconcile_days)
+    plans = []
+    for name in names:
+        repository_id, watermark = known.get(name, (None, None))
+        full = (
+            full_reconcile is True
+            or watermark is None
+            or name in unfinished
+            or (full_reconcile is None and now - watermark > max_age)
+        )
+        plans.append(HubPlan(name, full, repository_id))
+    return plans, unfinished
+
+
+class _RepositoryIds:
+    """Repository ids, looked up once per run; used only inside write jobs (the writer thread)."""
+
+    def __init__(self, known: dict[str, int] | None = None) -> None:
+        self._ids: dict[str, int] = dict(known or {})
+
+    async def get(self, session: AsyncSession, name: str) -> int:
+        repository_id = self._ids.get(name)
+        if repository_id is None:
+            repository_id = await ensure_repository(session, name)
+            self._ids[name] = repository_id
+        return repository_id
+
+
+def _write_page(
+    ids: _RepositoryIds, repository: str, records: list[HubTagRecord], now: datetime
+) -> StoreAction[HubWriteResult]:
+    async def write(session: AsyncSession) -> HubWriteResult:
+        repository_id = await ids.get(session, repository)
+        return await write_hub_tags_bulk(
+            session, repository, records, now=now, repository_id=repository_id
+        )
+
+    return write
+
+
+def _reconcile(
+    ids: _RepositoryIds, repository: str, present: set[str], now: datetime
+) -> StoreAction[list[str]]:
+    async def write(session: AsyncSession) -> list[str]:
+        repository_id = await ids.get(session, repository)
+        return await reconcile_hub_tags(session, repository_id, present, now=now)
+
+    return write
+
+
+def _count_page(ctx: RunContext) -> Callable[[HubWriteResult], None]:
+    def count(result: HubWriteResult) -> None:
+        ctx.tally.tags_added += len(result.added)
+        ctx.tally.tags_changed += len(result.changed)
+
+    return count
+
+
+@dataclass
+class _HubRun:
+    """What the pagers of one run share."""
+
+    now: datetime
+    ids: _RepositoryIds
+    #: repositories that finished cleanly
+    clean: set[str] = field(default_factory=set)
+
+
+async def _page_repository(ctx: RunContext, plan: HubPlan, run: _HubRun) -> bool:
+    """Page one repository; answers whether it finished cleanly."""
+    tally = ctx.tally
+    present: set[str] = set()
+    writes: list[asyncio.Future[HubWriteResult]] = []
+    clean = True
+    try:
+        client = ctx.hub if plan.full else ctx.incremental_hub
+        async with aclosing(client.pages(plan.name)) as pages:
+            async for page in pages:
+                if ctx.stopping:
+                    clean = False
+                    break
+                tally.hub_pages += 1
+                records = [hub_tag_record(tag) for tag in page.results]
+                future = await ctx.writer.submit(
+                    _write_page(run.ids, plan.name, records, run.now),
+                    on_commit=_count_page(ctx),
+                )
+                if plan.full:
+                    present.update(record.name for record in records)
+                    writes.append(future)
+                    continue
+                result = await future
+                if not result.added and not result.changed:
+                    tally.hub_stopped_early += 1
+                    break
+    except UpstreamError as exc:
+        clean = False
+        await ctx.item_error("hub-page", exc.url or plan.name, exc)
+    await asyncio.gather(*writes)
+    if plan.full and clean:
+        removed = await ctx.writer.run_job(_reconcile(run.ids, plan.name, present, run.now))
+        tally.tags_removed += len(removed)
+        tally.hub_full_page_throughs += 1
+    tally.hub_repositories_done += 1
+    return clean
+
+
+async def _pager(ctx: RunContext, queue: asyncio.Queue[HubPlan | None], run: _HubRun) -> None:
+    while (plan := await queue.get()) is not None:
+        if not ctx.stopping and await _page_repository(ctx, plan, run):
+            run.clean.add(plan.name)
+
+
+async def _feed(
+    ctx: RunContext, queue: asyncio.Queue[HubPlan | None], plans: list[HubPlan], pagers: int
+) -> None:
+    for plan in plans:
+        if ctx.stopping:
+            break
+        await queue.put(plan)
+    for _ in range(pagers):
+        await queue.put(None)
+
+
+def _store_unfinished(names: set[str]) -> StoreAction[None]:
+    async def write(session: AsyncSession) -> None:
+        await set_state(session, UNFINISHED_KEY, json.dumps(sorted(names)) if names else None)
+
+    return write
+
+
+async def run_hub_stage(
+    ctx: RunContext, repositories: Sequence[str], *, full_reconcile: bool | None
+) -> None:
+    """Page the Hub tags of ``repositories`` and write them."""
+    now = utcnow()
+    plans, unfinished = await plan_hub_paging(
+        ctx, repositories, full_reconcile=full_reconcile, now=now
+    )
+    ctx.tally.hub_repositories = len(plans)
+    if not plans:
+        return
+    started = unfinished | {plan.name for plan in plans}
+    await ctx.writer.run_job(_store_unfinished(started))
+    pagers = max(1, min(PAGERS_PER_SLOT * ctx.settings.concurrency, len(plans)))
+    queue: asyncio.Queue[HubPlan | None] = asyncio.Queue(maxsize=pagers)
+    known = {plan.name: plan.repository_id for plan in plans if plan.repository_id is not None}
+    run = _HubRun(now, _RepositoryIds(known))
+    async with asyncio.TaskGroup() as group:
+        group.create_task(_feed(ctx, queue, plans, pagers))
+        for _ in range(pagers):
+            group.create_task(_pager(ctx, queue, run))
+    await ctx.writer.run_job(_store_unfinished(started - run.clean))
+    log.info(
+        "hub: %d repositories paged, %d cleanly, %d full page-throughs",
+        len(plans),
+        len(run.clean),
+        ctx.tally.hub_full_page_throughs,
+    )

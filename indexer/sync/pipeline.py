@@ -1,0 +1,239 @@
+"""`run_sync`: the one async entry point of a sync; wires settings to clients, stages and store.
+
+One run, in order:
+
+1. create the ``sync_runs`` row (the caller holds the single-run lock:
+   :func:`indexer.schedule.run_locked_sync`);
+2. open one `UpstreamHttp` (one aiohttp session, one semaphore of
+   ``settings.concurrency``) for the whole run;
+3. ask for the official-images branch head with ``If-None-Match`` (the ETag of the
+   last clean library part). A failure here, or of the listing that follows, is fatal:
+   the upstream is unreachable (the run is stored as failed and the error raised);
+4. run, concurrently and sharing the semaphore: the library stage (skipped on 304;
+   :mod:`indexer.sync.library_stage`), the Hub stage (:mod:`indexer.sync.hub_stage`)
+   and the store threads (:mod:`indexer.sync.store_thread`). A failure in one cancels the others;
+5. link every parent reference to the indexed tag it names (``link_parents``);
+6. store the counts and status on the run: ``ok``, ``partial`` (item errors),
+   ``interrupted`` (graceful stop) or ``failed`` (a fatal error, raised again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from indexer.settings import Settings
+from indexer.store.db import Database
+from indexer.store.models import ImageRepository
+from indexer.store.runs import finish_run, record_item_errors, start_run
+from indexer.store.state import get_state
+from indexer.store.writes import link_parents
+from indexer.sync.hub_stage import run_hub_stage
+from indexer.sync.library_stage import COMMIT_KEY, run_library_stage, usable_etag
+from indexer.sync.progress import ProgressDisplay, showing
+from indexer.sync.run_context import INCREMENTAL_PAGE_SIZE, RunContext
+from indexer.sync.store_thread import StoreThread
+from indexer.sync.summary import SyncSummary, SyncTally
+from indexer.upstream.github import GitHubClient
+from indexer.upstream.http import UpstreamHttp
+from indexer.upstream.hub import HubClient
+
+__all__ = ["run_sync"]
+
+log = logging.getLogger("indexer.sync")
+
+
+@dataclass(frozen=True, slots=True)
+class _LibraryState:
+    """What the branch head said: the commit, and whether it changed."""
+
+    commit: str | None
+    unchanged: bool
+
+
+def _leaf(error: BaseException) -> BaseException:
+    """The first real exception inside (nested) exception groups."""
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return error
+
+
+async def _maintained_repositories(database: Database) -> list[str]:
+    async with database.session() as session:
+        rows = await session.scalars(
+            select(ImageRepository.name).where(ImageRepository.maintained.is_(True))
+        )
+        return sorted(rows)
+
+
+async def _save_pending_errors(ctx: RunContext) -> None:
+    """After a failure the writer is gone: store the item errors it had not got yet."""
+    errors = ctx.take_pending_errors()
+    try:
+        await record_item_errors(ctx.database, ctx.run_id, errors)
+    except Exception:  # the run's own failure is what gets reported
+        log.warning("could not store %d item errors of the failed run", len(errors))
+
+
+async def _link_all_parents(session: AsyncSession) -> int:
+    return await link_parents(session)
+
+
+async def _stages(
+    ctx: RunContext, *, only: Sequence[str], full_reconcile: bool | None
+) -> _LibraryState:
+    """Branch head and listing, then the library and Hub stages with the writer."""
+    settings = ctx.settings
+    etag = await usable_etag(ctx)
+    async with ctx.database.session() as session:
+        stored_commit = await get_state(session, COMMIT_KEY)
+    head = await ctx.github.branch_head(settings.branch, etag)
+    listing = await ctx.github.library_listing(head.sha) if head is not None else None
+    if listing is not None:
+        repositories = sorted(entry.name for entry in listing if entry.type == "file")
+    else:
+        log.info("library unchanged since %s (304): library part skipped", stored_commit)
+        repositories = await _maintained_repositories(ctx.database)
+    if only:
+        known = set(repositories)
+        if listing is None:
+            for name in only:
+                if name not in known:
+                    await ctx.item_failed(
+                        "library-file", name, "not-listed", f"{name} is not a maintained image"
+                    )
+        repositories = [name for name in only if name in known]
+
+    async def library_and_hub() -> None:
+        flusher = asyncio.create_task(ctx.flush_errors_periodically())
+        try:
+            async with asyncio.TaskGroup() as stages:
+                if head is not None and listing is not None:
+                    stages.create_task(run_library_stage(ctx, head, listing, only=only))
+                stages.create_task(run_hub_stage(ctx, repositories, full_reconcile=full_reconcile))
+        finally:
+            flusher.cancel()
+            await asyncio.wait([flusher])
+        await ctx.reader.close()
+        await ctx.flush_errors()
+        tally = ctx.tally
+        if tally.library_files_written or tally.tags_added:  # else no link can change
+            await ctx.writer.run_job(_link_all_parents)
+        await ctx.writer.close()
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(ctx.writer.run())
+        group.create_task(ctx.reader.run())
+        group.create_task(library_and_hub())
+    return _LibraryState(head.sha if head is not None else stored_commit, head is None)
+
+
+async def run_sync(
+    settings: Settings,
+    database: Database,
+    *,
+    only: Sequence[str] = (),
+    progress: ProgressDisplay | None = None,
+    full_reconcile: bool | None = None,
+    stop: asyncio.Event | None = None,
+) -> SyncSummary:
+    """One incremental sync of the official images (all, or the ``only`` ones).
+
+    ``full_reconcile``: ``True`` pages every repository's Hub tags to the end and
+    marks the vanished ones removed; ``None`` does that when a repository's last
+    complete page-through is older than ``settings.full_reconcile_days``; ``False``
+    only where a repository was never paged completely.
+
+    ``stop`` (the graceful stop, see :mod:`indexer.schedule.runner`): once set, no new
+    repository is started, what is in flight is finished and committed, and the run
+    is stored as ``interrupted``; the summary is returned as usual.
+
+    The caller holds the single-run lock (:func:`indexer.schedule.run_locked_sync`).
+    Answers the summary of the run (``ok``, ``partial`` or ``interrupted``). A fatal
+    error is stored on the run (``failed``) and raised again; a cancellation is let
+    through untouched (the caller records the run as interrupted).
+    """
+    names = tuple(dict.fromkeys(name.strip() for name in only if name.strip()))
+    run_id = await start_run(database, only=names, full_reconcile=full_reconcile is True)
+    return await _run(
+        settings,
+        database,
+        run_id,
+        only=names,
+        progress=progress,
+        full_reconcile=full_reconcile,
+        stop=stop if stop is not None else asyncio.Event(),
+    )
+
+
+async def _run(
+    settings: Settings,
+    database: Database,
+    run_id: int,
+    *,
+    only: Sequence[str],
+    progress: ProgressDisplay | None,
+    full_reconcile: bool | None,
+    stop: asyncio.Event,
+) -> SyncSummary:
+    tally = SyncTally()
+    started = time.monotonic()
+    state = _LibraryState(None, unchanged=False)
+    status, message = "ok", None
+    failure: BaseException | None = None
+    async with UpstreamHttp(settings) as http:
+        ctx = RunContext(
+            settings=settings,
+            database=database,
+            run_id=run_id,
+            github=GitHubClient(http, settings),
+            hub=HubClient(http, settings),
+            incremental_hub=HubClient(
+                http,
+                settings.replace(hub_page_size=min(settings.hub_page_size, INCREMENTAL_PAGE_SIZE)),
+            ),
+            stats=http.stats,
+            writer=StoreThread(
+                database.url, name="writer", queue_size=max(8, settings.concurrency)
+            ),
+            reader=StoreThread(
+                database.url, name="reader", queue_size=max(8, settings.concurrency)
+            ),
+            tally=tally,
+            stop=stop,
+        )
+        try:
+            async with showing(progress, tally, http.stats):
+                state = await _stages(ctx, only=only, full_reconcile=full_reconcile)
+        except Exception as exc:
+            failure = _leaf(exc)
+            status, message = "failed", f"{type(failure).__name__}: {failure}"
+            await _save_pending_errors(ctx)
+        else:
+            if stop.is_set():
+                status, message = "interrupted", "stopped: in-flight work finished, the rest left"
+            else:
+                status = "partial" if tally.error_count else "ok"
+        summary = SyncSummary(
+            run_id=run_id,
+            status=status,
+            library_commit=state.commit,
+            library_unchanged=state.unchanged,
+            duration_seconds=time.monotonic() - started,
+            tally=tally.copy(),
+            requests=http.stats.as_dict(),
+            message=message,
+        )
+    await finish_run(database, run_id, status=status, counts=summary.run_counts(), message=message)
+    log.info("sync run %d: %s", run_id, status)
+    if progress is not None:
+        progress.finish(summary)
+    if failure is not None:
+        raise failure
+    return summary

@@ -1,0 +1,111 @@
+"""What every stage of one sync run shares: settings, clients, store threads, tally, error log."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from indexer.errors import IndexerError
+from indexer.settings import Settings
+from indexer.store.db import Database
+from indexer.store.runs import ItemError, add_item_errors
+from indexer.sync.store_thread import StoreThread
+from indexer.sync.summary import SyncTally
+from indexer.upstream.github import GitHubClient
+from indexer.upstream.http import RequestStats
+from indexer.upstream.hub import HubClient
+
+__all__ = ["INCREMENTAL_PAGE_SIZE", "RunContext", "error_kind"]
+
+log = logging.getLogger("indexer.sync")
+
+#: tags per Hub page when paging stops at the first unchanged page: on a quiet night
+#: most repositories need one page, so a small one is cheaper to fetch and compare
+INCREMENTAL_PAGE_SIZE = 25
+#: item errors written in one transaction
+ERROR_BATCH = 100
+#: the longest a recorded item error waits to be written
+ERROR_FLUSH_SECONDS = 1.0
+
+
+def error_kind(error: BaseException) -> str:
+    """The short kind stored with an item error."""
+    return error.kind if isinstance(error, IndexerError) else type(error).__name__
+
+
+@dataclass
+class RunContext:
+    """One sync run's shared objects, built by :func:`indexer.sync.pipeline.run_sync`."""
+
+    settings: Settings
+    database: Database
+    run_id: int
+    github: GitHubClient
+    #: Hub pages of ``settings.hub_page_size`` tags (complete page-throughs)
+    hub: HubClient
+    #: Hub pages of at most :data:`INCREMENTAL_PAGE_SIZE` tags (incremental paging)
+    incremental_hub: HubClient
+    stats: RequestStats
+    #: every write of the run, in order
+    writer: StoreThread
+    #: fetch-cache lookups (reads only)
+    reader: StoreThread
+    tally: SyncTally
+    #: set: take no new work, finish what is in flight (a graceful stop)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _pending_errors: list[ItemError] = field(default_factory=list)
+
+    @property
+    def stopping(self) -> bool:
+        """True once a graceful stop was asked for."""
+        return self.stop.is_set()
+
+    async def item_failed(self, item_kind: str, item: str, kind: str, message: str) -> None:
+        """Record a failed item on the run and go on.
+
+        Errors are written in short transactions of their own, a batch at a time: at
+        once when :data:`ERROR_BATCH` are pending, else within
+        :data:`ERROR_FLUSH_SECONDS` (:meth:`flush_errors_periodically`).
+        """
+        self.tally.errors[kind] += 1
+        log.debug("%s %s: %s", item_kind, item, message)
+        self._pending_errors.append(
+            ItemError(item_kind=item_kind, item=item, error_kind=kind, message=message)
+        )
+        if len(self._pending_errors) >= ERROR_BATCH:
+            await self.flush_errors()
+
+    def take_pending_errors(self) -> list[ItemError]:
+        """The item errors not yet handed to the writer (they are forgotten here)."""
+        errors, self._pending_errors = self._pending_errors, []
+        return errors
+
+    async def flush_errors(self) -> None:
+        """Hand the pending item errors to the writer (one transaction)."""
+        errors = self.take_pending_errors()
+        if not errors:
+            return
+        run_id = self.run_id
+
+        async def write(session: AsyncSession) -> None:
+            await add_item_errors(session, run_id, errors)
+
+        try:
+            await self.writer.submit(write)
+        except BaseException:
+            self._pending_errors[:0] = errors  # not handed over: keep them
+            raise
+
+    async def flush_errors_periodically(self) -> None:
+        """Flush pending item errors every :data:`ERROR_FLUSH_SECONDS` (until cancelled)."""
+        while True:
+            await asyncio.sleep(ERROR_FLUSH_SECONDS)
+            await self.flush_errors()
+
+    async def item_error(self, item_kind: str, item: str, error: BaseException) -> None:
+        """:meth:`item_failed` for an exception."""
+        message = str(error) or type(error).__name__
+        await self.item_failed(item_kind, item, error_kind(error), message)
