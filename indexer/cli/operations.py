@@ -14,6 +14,7 @@ from indexer.cli import run_report
 from indexer.cli.context import CliContext, pass_cli, run_with_database
 from indexer.cli.render import echo_json
 from indexer.errors import StoreError
+from indexer.schedule.runner import run_locked_sync
 from indexer.settings import Settings
 from indexer.store.db import Database
 from indexer.store.migrate import upgrade
@@ -77,6 +78,11 @@ def runs_command(cli: CliContext, limit: int, show_errors: bool, as_json: bool) 
 @click.option(
     "--concurrency", type=click.IntRange(min=1), help="Requests in flight (INDEXER_CONCURRENCY)."
 )
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="When another sync is running, wait for it to finish instead of exiting at once.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
 @pass_cli
 def sync_command(
@@ -84,12 +90,13 @@ def sync_command(
     only: tuple[str, ...],
     full_reconcile: bool,
     concurrency: int | None,
+    wait: bool,
     as_json: bool,
 ) -> None:
     """One incremental sync of the official images (all, or the named ones).
 
     Errors on single items are recorded on the run and summarised; the exit status is
-    0 whenever the run finishes, 1 when another sync holds the lock, 2 when the
+    0 whenever the run finishes, 1 when another sync holds the lock (unless --wait), 2 when the
     database or the upstream is unreachable. Ctrl-C (or SIGTERM) lets the work in
     flight finish and records the run as interrupted; a second one cancels it (130).
     """
@@ -97,7 +104,11 @@ def sync_command(
 
     async def action(database: Database) -> SyncSummary:
         return await _locked_sync(
-            settings, database, only=only, full_reconcile=True if full_reconcile else None
+            settings,
+            database,
+            only=only,
+            full_reconcile=True if full_reconcile else None,
+            wait=wait,
         )
 
     try:
@@ -118,9 +129,9 @@ async def _locked_sync(
     *,
     only: Sequence[str],
     full_reconcile: bool | None,
+    wait: bool,
 ) -> SyncSummary:
     """One sync under the single-run lock; the first stop signal drains, the second cancels."""
-    from indexer.schedule import run_locked_sync  # noqa: PLC0415 - APScheduler loads only here
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -160,7 +171,13 @@ async def _locked_sync(
             handled.append(signum)
     try:
         summary: SyncSummary = await run_locked_sync(
-            settings, database, only=only, full_reconcile=full_reconcile, stop=stop, sync=sync
+            settings,
+            database,
+            only=only,
+            full_reconcile=full_reconcile,
+            stop=stop,
+            wait=wait,
+            sync=sync,
         )
     finally:
         for signum in handled:

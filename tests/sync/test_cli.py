@@ -112,3 +112,29 @@ def test_sync_exits_2_when_the_database_is_unreachable(
     assert status == 2
     err = capsys.readouterr().err
     assert "cannot connect" in err and "secret" not in err
+
+
+def test_sync_refuses_while_locked_and_waits_with_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.nightly.processes import finish, kill_all, read_line, start_module
+
+    corpus = MiniCorpus(tmp_path / "corpus", "only")
+    write_app(corpus, "app")
+    database_url = migrated_sqlite_url(tmp_path)
+    holder = start_module("tests.nightly.hold_lock", database_url, "--hold", "1.5")
+    try:
+        assert read_line(holder) == "locked"
+        with replay_thread(tmp_path / "corpus", "only") as replay:
+            for name, value in replay.env().items():
+                monkeypatch.setenv(name, value)
+            refused = main(["--database-url", database_url, "sync", "--only", "app"])
+            refused_err = capsys.readouterr().err
+            waited = main(["--database-url", database_url, "sync", "--only", "app", "--wait"])
+        assert finish(holder)[0] == 0
+    finally:
+        kill_all([holder])
+    assert refused == 1
+    assert "another sync is running" in refused_err
+    assert waited == 0
+    assert run_status(database_url) == [("ok", 0)]
