@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from indexer.cli import operations, queries
 from indexer.cli.context import CliContext
@@ -85,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc), EXIT_FATAL)
     except IndexerError as exc:
         return _fail(str(exc), EXIT_FATAL)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return _fail(
+            f"database error: {reason} (is the schema current? run `indexer migrate`)", EXIT_FATAL
+        )
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     return EXIT_OK

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -149,3 +150,14 @@ def test_rewriting_the_same_graph_changes_nothing(graph_url: str) -> None:
     asyncio.run(write_handmade_graph(graph_url))
     after = {t: query(graph_url, f"SELECT * FROM {t} ORDER BY 1, 2") for t in tables}
     assert after == before
+
+
+def test_a_database_without_the_schema_gives_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run_cli(capsys, f"sqlite:///{tmp_path / 'empty.db'}", "show", "python")
+    assert status == 2
+    assert out == ""
+    assert err.startswith("indexer: database error: ")
+    assert "indexer migrate" in err
+    assert "Traceback" not in err
