@@ -1,4 +1,4 @@
-"""Every SQL example of docs/queries.md runs on both backends and answers what it says."""
+"""Every SQL example in the README's "SQL views" section runs on both backends and answers what it says."""
 
 from __future__ import annotations
 
@@ -12,16 +12,19 @@ from tests.corpus import PROJECT_ROOT
 from tests.queries.conftest import query
 from tests.queries.lineage_fixture import DIGESTS
 
-DOCS = PROJECT_ROOT / "docs" / "queries.md"
+README = PROJECT_ROOT / "README.md"
 
 
-def examples(path: Path = DOCS) -> dict[str, str]:
-    """``## heading`` -> the SQL block under it."""
+def examples(path: Path = README) -> dict[str, str]:
+    """``### heading`` -> the SQL block under it, within the README's "SQL views" section."""
+    text = path.read_text()
+    section = text[text.index("\n## SQL views\n") :]
+    section = section[: section.index("\n## ", 1)]
     found: dict[str, str] = {}
     heading = None
-    for block in re.split(r"^(## .+)$", path.read_text(), flags=re.MULTILINE):
-        if block.startswith("## "):
-            heading = block[3:].strip()
+    for block in re.split(r"^(### .+)$", section, flags=re.MULTILINE):
+        if block.startswith("### "):
+            heading = block[4:].strip()
             continue
         sql = re.search(r"```sql\n(.*?)```", block, flags=re.DOTALL)
         if heading is not None and sql is not None:
