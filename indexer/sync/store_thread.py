@@ -86,6 +86,9 @@ class _SyncSessionBridge:
     ) -> ScalarResult[Any]:
         return self._session.scalars(statement, params, **options)
 
+    async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return fn(self._session, *args, **kwargs)
+
     def get_bind(self) -> Any:
         return self._session.get_bind()
 

@@ -79,10 +79,23 @@ def parse_hub_time(value: object, what: str) -> datetime | None:
         return None
     if not isinstance(value, str):
         raise ShapeError(f"{what} is not a string")
+    moment = _iso_time(value)
+    if moment is None:
+        raise ShapeError(f"{what} is not an ISO time: {value!r}")
+    return moment
+
+
+def _iso_time(value: str) -> datetime | None:
+    """``value`` as an aware datetime (naive means UTC), or ``None`` when it is no ISO time."""
     try:
-        moment = datetime.fromisoformat(_FRACTION.sub(r"\1", value))
+        # Python 3.11 reads the Hub's form ("Z", digits past the microsecond) as it
+        # is; the fraction is cut to microseconds first only for what it rejects
+        moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ShapeError(f"{what} is not an ISO time: {value!r}") from None
+        try:
+            moment = datetime.fromisoformat(_FRACTION.sub(r"\1", value))
+        except ValueError:
+            return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
@@ -101,45 +114,99 @@ def _page(response: Response) -> HubPage:
     return HubPage(url=response.url, count=count, next=next_url or None, results=tags)
 
 
+# `_tag` and `_image` run for every tag and platform image of a sync (tens of
+# thousands): they check the usual answer in few steps and describe the place of a
+# fault ("results[3].images[1]") only once there is one, in `_tag_fault`/`_image_fault`.
+
+
 def _tag(item: object, index: int) -> HubTag:
-    what = f"results[{index}]"
     if not isinstance(item, dict):
-        raise ShapeError(f"{what} is not an object")
-    name = item.get("name")
-    if not isinstance(name, str) or not name:
-        raise ShapeError(f"{what}: 'name' is not a non-empty string")
-    images = item.get("images", [])
-    if not isinstance(images, list):
-        raise ShapeError(f"{what}: 'images' is not an array")
+        raise ShapeError(f"results[{index}] is not an object")
+    get = item.get
+    name, images = get("name"), get("images", [])
+    digest, media_type, tag_status = get("digest"), get("media_type"), get("tag_status")
+    last_updated = get("last_updated")
+    moment = _iso_time(last_updated) if isinstance(last_updated, str) else None
+    if (
+        not isinstance(name, str)
+        or not name
+        or not isinstance(images, list)
+        or not (digest is None or isinstance(digest, str))
+        or not (media_type is None or isinstance(media_type, str))
+        or not (tag_status is None or isinstance(tag_status, str))
+        or (moment is None and last_updated is not None)
+    ):
+        raise _tag_fault(item, f"results[{index}]")
     return HubTag(
         name=name,
-        digest=_optional_str(item, "digest", what),
-        media_type=_optional_str(item, "media_type", what),
-        last_updated=parse_hub_time(item.get("last_updated"), f"{what}.last_updated"),
-        tag_status=_optional_str(item, "tag_status", what),
-        images=[_image(image, f"{what}.images[{n}]") for n, image in enumerate(images)],
+        digest=digest,
+        media_type=media_type,
+        last_updated=moment,
+        tag_status=tag_status,
+        images=[_image(image, index, position) for position, image in enumerate(images)],
     )
 
 
-def _image(item: object, what: str) -> HubImage:
+def _tag_fault(item: Mapping[str, object], what: str) -> ShapeError:
+    """The first thing wrong with tag ``item`` (which `_tag` found faulty)."""
+    name = item.get("name")
+    if not isinstance(name, str) or not name:
+        return ShapeError(f"{what}: 'name' is not a non-empty string")
+    if not isinstance(item.get("images", []), list):
+        return ShapeError(f"{what}: 'images' is not an array")
+    try:
+        _optional_str(item, "digest", what)
+        _optional_str(item, "media_type", what)
+        parse_hub_time(item.get("last_updated"), f"{what}.last_updated")
+        _optional_str(item, "tag_status", what)
+    except ShapeError as exc:
+        return exc
+    raise AssertionError(f"{what}: no fault found")  # pragma: no cover
+
+
+def _image(item: object, index: int, position: int) -> HubImage:
     if not isinstance(item, dict):
-        raise ShapeError(f"{what} is not an object")
-    architecture = item.get("architecture")
-    os_name = item.get("os")
-    if not isinstance(architecture, str) or not isinstance(os_name, str):
-        raise ShapeError(f"{what}: 'architecture' and 'os' must be strings")
-    size = item.get("size")
-    if size is not None and not _is_int(size):
-        raise ShapeError(f"{what}: 'size' is not an integer")
+        raise ShapeError(f"results[{index}].images[{position}] is not an object")
+    get = item.get
+    architecture, os_name, size = get("architecture"), get("os"), get("size")
+    variant, digest, status = get("variant"), get("digest"), get("status")
+    last_pushed = get("last_pushed")
+    moment = _iso_time(last_pushed) if isinstance(last_pushed, str) else None
+    if (
+        not isinstance(architecture, str)
+        or not isinstance(os_name, str)
+        or not (size is None or _is_int(size))
+        or not (variant is None or isinstance(variant, str))
+        or not (digest is None or isinstance(digest, str))
+        or not (status is None or isinstance(status, str))
+        or (moment is None and last_pushed is not None)
+    ):
+        raise _image_fault(item, f"results[{index}].images[{position}]")
     return HubImage(
         architecture=architecture,
         os=os_name,
-        variant=_optional_str(item, "variant", what),
-        digest=_optional_str(item, "digest", what),
+        variant=variant,
+        digest=digest,
         size=size,
-        status=_optional_str(item, "status", what),
-        last_pushed=parse_hub_time(item.get("last_pushed"), f"{what}.last_pushed"),
+        status=status,
+        last_pushed=moment,
     )
+
+
+def _image_fault(item: Mapping[str, object], what: str) -> ShapeError:
+    """The first thing wrong with platform image ``item`` (which `_image` found faulty)."""
+    if not isinstance(item.get("architecture"), str) or not isinstance(item.get("os"), str):
+        return ShapeError(f"{what}: 'architecture' and 'os' must be strings")
+    size = item.get("size")
+    if size is not None and not _is_int(size):
+        return ShapeError(f"{what}: 'size' is not an integer")
+    try:
+        for key in ("variant", "digest", "status"):
+            _optional_str(item, key, what)
+        parse_hub_time(item.get("last_pushed"), f"{what}.last_pushed")
+    except ShapeError as exc:
+        return exc
+    raise AssertionError(f"{what}: no fault found")  # pragma: no cover
 
 
 def _optional_str(item: Mapping[str, object], key: str, what: str) -> str | None:
