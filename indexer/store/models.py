@@ -5,7 +5,8 @@ Internal tables; the stable interface for SQL users is the views of
 
     image_repositories ─┬─ library_files (one per repository: the newest blob read)
                         ├─ stanzas ── stanza_tags ── tags ── hub_images
-                        │     └── builds (one per architecture; parent_ref + parent_tag_id edge)
+                        │     └── builds (one per architecture; parent_ref + parent_tag_id edge,
+                        │                 parent_stanza_id: the stanza that edge resolves to)
                         └─ tags ── tag_history (digest intervals)
 
     fetch_cache (immutable content by id)   sync_runs ── sync_errors   sync_state (key/value)
@@ -13,7 +14,9 @@ Internal tables; the stable interface for SQL users is the views of
 ``builds.parent_tag_id`` is the parent edge resolved to an indexed tag, when the
 parent is an official image the index knows. ``tags.stanza_id``/``tags.maintained``
 are denormalised from ``stanza_tags`` by the store's writes, so queries by alias
-are one index lookup.
+are one index lookup. ``builds.parent_stanza_id`` is denormalised the same way by
+``link_parents``: the stanza the parent tag answers with for the build's
+architecture, so the descendant walk goes from a stanza straight to its child builds.
 """
 
 from __future__ import annotations
@@ -204,8 +207,16 @@ class Build(Base):
     __table_args__ = (
         UniqueConstraint("stanza_id", "architecture"),
         Index(None, "parent_repository", "parent_tag"),
-        #: the descendant walk joins a parent tag and an architecture to its child builds
+        #: children of a stanza-less tag; the foreign key's lookups by parent_tag_id
         Index(None, "parent_tag_id", "architecture"),
+        #: the descendant walk joins a stanza and an architecture to its child builds; on
+        #: PostgreSQL the index holds the columns the walk reads (an index-only scan)
+        Index(
+            None,
+            "parent_stanza_id",
+            "architecture",
+            postgresql_include=["stanza_id", "parent_ref"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -223,6 +234,12 @@ class Build(Base):
     parent_tag: Mapped[str | None] = mapped_column(String(128))
     #: the parent edge: the indexed tag parent_ref names, when the index has it
     parent_tag_id: Mapped[int | None] = mapped_column(ForeignKey("tags.id", ondelete="SET NULL"))
+    #: the stanza parent_tag_id answers with for this architecture (the views' rule: the
+    #: first in file order of the stanzas listing the tag that are maintained, or are the
+    #: tag's own stanza, and build the architecture); kept by ``link_parents``
+    parent_stanza_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stanzas.id", ondelete="SET NULL")
+    )
     froms: Mapped[list[str] | None] = mapped_column(JSONValue)
     error: Mapped[str | None] = mapped_column(Text)
 

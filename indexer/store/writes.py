@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from indexer.platforms import bashbrew_arch
 from indexer.refs import split_ref
@@ -538,9 +539,20 @@ async def mark_hub_tags_removed(
 
 
 async def link_parents(session: AsyncSession, repository_ids: Sequence[int] | None = None) -> int:
-    """Point ``builds.parent_tag_id`` at the indexed tag each ``parent_ref`` names.
+    """Point ``builds.parent_tag_id`` at the indexed tag each ``parent_ref`` names, and
+    ``builds.parent_stanza_id`` at the stanza that tag answers with for the build's architecture.
 
-    Only builds whose link is missing or stale are written. Returns how many changed.
+    The stanza is the first, in file order, of those listing the tag that are maintained
+    or are the tag's own stanza (``tags.stanza_id``) and build the architecture: the rule
+    of the ancestor walk and ``v_ancestors``. It depends on the parent repository's
+    library file, so with ``repository_ids`` the builds of those repositories and the
+    builds whose parent is in one of them are linked again. Call it after every write of
+    a library file, of new tags, or of repositories marked not maintained.
+
+    The stanzas are set by joins, not by a subquery per build: without statistics (a
+    fresh database) PostgreSQL plans such a subquery with sequential scans, once per build.
+    Only builds whose link is missing or stale are written (a no-change call writes no
+    row). Returns how many links changed (a build whose two links changed counts twice).
     """
     target = (
         select(Tag.id)
@@ -557,8 +569,84 @@ async def link_parents(session: AsyncSession, repository_ids: Sequence[int] | No
         .where(Build.parent_tag_id.is_distinct_from(target))
     )
     if repository_ids is not None:
-        stanza_ids = select(Stanza.id).where(Stanza.repository_id.in_(repository_ids))
-        parents = select(ImageRepository.name).where(ImageRepository.id.in_(repository_ids))
-        stmt = stmt.where(Build.stanza_id.in_(stanza_ids) | Build.parent_repository.in_(parents))
-    result = await session.execute(stmt)
+        stmt = stmt.where(_in_scope(Build.id, repository_ids))
+    changed = _rowcount(await session.execute(stmt))
+
+    child = aliased(Build)
+    rank = func.row_number().over(partition_by=child.id, order_by=_FILE_ORDER)
+    candidates = _answering_stanzas(
+        select(child.id.label("build_id"), _PARENT_STANZA.id.label("stanza_id"), rank.label("rank"))
+        .select_from(child)
+        .join(_LISTING, _LISTING.tag_id == child.parent_tag_id),
+        child.architecture,
+    )
+    if repository_ids is not None:
+        candidates = candidates.where(_in_scope(child.id, repository_ids))
+    answer = candidates.subquery("answer")
+    stmt = (
+        update(Build)
+        .values(parent_stanza_id=answer.c.stanza_id)
+        .where(
+            Build.id == answer.c.build_id,
+            answer.c.rank == 1,
+            Build.parent_stanza_id.is_distinct_from(answer.c.stanza_id),
+        )
+    )
+    changed += _rowcount(await session.execute(stmt))
+
+    any_answer = _answering_stanzas(
+        select(_LISTING.tag_id).where(_LISTING.tag_id == Build.parent_tag_id), Build.architecture
+    )
+    stmt = (
+        update(Build)
+        .values(parent_stanza_id=None)
+        .where(Build.parent_stanza_id.is_not(None), ~any_answer.exists())
+    )
+    if repository_ids is not None:
+        stmt = stmt.where(_in_scope(Build.id, repository_ids))
+    return changed + _rowcount(await session.execute(stmt))
+
+
+#: the parent tag's listings and the stanzas, tags and builds they join (``_answering_stanzas``)
+_LISTING = aliased(StanzaTag, name="parent_listing")
+_PARENT_TAG = aliased(Tag, name="parent_tag")
+_PARENT_STANZA = aliased(Stanza, name="parent_stanza")
+_PARENT_BUILD = aliased(Build, name="parent_build")
+#: the order in which a tag's stanzas answer for it
+_FILE_ORDER = (_PARENT_STANZA.position, _PARENT_STANZA.id)
+
+
+def _answering_stanzas(stmt: Select[Any], architecture: Any) -> Select[Any]:
+    """``stmt`` (which selects from ``_LISTING``) narrowed to the stanzas that may answer for
+    the listed tag and ``architecture``: maintained or the tag's own, and building it."""
+    return (
+        stmt.join(_PARENT_TAG, _PARENT_TAG.id == _LISTING.tag_id)
+        .join(_PARENT_STANZA, _PARENT_STANZA.id == _LISTING.stanza_id)
+        .join(
+            _PARENT_BUILD,
+            (_PARENT_BUILD.stanza_id == _PARENT_STANZA.id)
+            & (_PARENT_BUILD.architecture == architecture),
+        )
+        .where(_PARENT_STANZA.maintained | (_PARENT_STANZA.id == _PARENT_TAG.stanza_id))
+    )
+
+
+def _in_scope(build_id: Any, repository_ids: Sequence[int]) -> ColumnElement[bool]:
+    """The builds of the repositories and the builds whose parent is in one of them.
+
+    By build id, from two indexed lookups (an OR of the two is a sequential scan).
+    """
+    build = aliased(Build)
+    own = (
+        select(build.id)
+        .join(Stanza, Stanza.id == build.stanza_id)
+        .where(Stanza.repository_id.in_(repository_ids))
+    )
+    parents = select(ImageRepository.name).where(ImageRepository.id.in_(repository_ids))
+    children = select(build.id).where(build.parent_repository.in_(parents))
+    in_scope: ColumnElement[bool] = build_id.in_(union(own, children))
+    return in_scope
+
+
+def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)

@@ -12,7 +12,8 @@ One run, in order:
 4. run, concurrently and sharing the semaphore: the library stage (skipped on 304;
    :mod:`indexer.sync.library_stage`), the Hub stage (:mod:`indexer.sync.hub_stage`)
    and the store threads (:mod:`indexer.sync.store_thread`). A failure in one cancels the others;
-5. link every parent reference to the indexed tag it names (``link_parents``);
+5. link every parent reference to the indexed tag it names, and to the stanza that tag
+   answers with per architecture (``link_parents``);
 6. store the counts and status on the run: ``ok``, ``partial`` (item errors),
    ``interrupted`` (graceful stop) or ``failed`` (a fatal error, raised again).
 """
@@ -123,7 +124,9 @@ async def _stages(
         await ctx.reader.close()
         await ctx.flush_errors()
         tally = ctx.tally
-        if tally.library_files_written or tally.tags_added:  # else no link can change
+        # else no link can change: parent_tag_id follows library files and new tags,
+        # parent_stanza_id library files and repositories no longer maintained
+        if tally.library_files_written or tally.tags_added or tally.repositories_unmaintained:
             await ctx.writer.run_job(_link_all_parents)
         await ctx.writer.close()
 

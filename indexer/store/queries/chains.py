@@ -4,9 +4,12 @@ One recursive query walks every requested build at once. A step goes from a
 build (architecture A) through its linked parent tag (``builds.parent_tag_id``)
 to the build for A of the stanza that tag answers with: the first, in file
 order, of the maintained stanzas listing the tag (or the tag's own stanza when
-none is maintained) that builds A. The walk ends at ``scratch``, at an external
-image, at an official image the index does not know or that lacks A, at an
-unresolved parent, or, with a note, at a cycle (a stanza met twice).
+none is maintained) that builds A. ``link_parents`` stores that stanza on the
+build (``builds.parent_stanza_id``; :func:`next_build_sql` is the rule it
+applies), so a step is one lookup by (stanza, architecture). The walk ends at
+``scratch``, at an external image, at an official image the index does not know
+or that lacks A, at an unresolved parent, or, with a note, at a cycle (a stanza
+met twice).
 """
 
 from __future__ import annotations
@@ -33,7 +36,10 @@ __all__ = [
 
 
 def next_build_sql(parent_tag_id: str, architecture: str) -> str:
-    """A scalar subquery: the build the parent tag answers with for the architecture."""
+    """A scalar subquery: the build the parent tag answers with for the architecture.
+
+    The live form of the rule ``builds.parent_stanza_id`` stores (the views walk this way).
+    """
     return f"""(
         SELECT x.id FROM stanza_tags st
         JOIN tags t ON t.id = st.tag_id
@@ -47,17 +53,17 @@ def next_build_sql(parent_tag_id: str, architecture: str) -> str:
 
 _LEVELS_SQL = """
 WITH RECURSIVE levels (seed_id, level, build_id, stanza_id, architecture,
-                       parent_ref, parent_tag_id, error, path, cycle) AS (
-    SELECT b.id, 0, b.id, b.stanza_id, b.architecture, b.parent_ref, b.parent_tag_id,
+                       parent_ref, parent_stanza_id, error, path, cycle) AS (
+    SELECT b.id, 0, b.id, b.stanza_id, b.architecture, b.parent_ref, b.parent_stanza_id,
            b.error, ',' || b.stanza_id || ',', 0
     FROM builds b
     WHERE b.id IN :seed_ids
     UNION ALL
     SELECT l.seed_id, l.level + 1, nb.id, nb.stanza_id, nb.architecture, nb.parent_ref,
-           nb.parent_tag_id, nb.error, l.path || nb.stanza_id || ',',
+           nb.parent_stanza_id, nb.error, l.path || nb.stanza_id || ',',
            CASE WHEN {position}(l.path, ',' || nb.stanza_id || ',') > 0 THEN 1 ELSE 0 END
     FROM levels l
-    JOIN builds nb ON nb.id = {next_build}
+    JOIN builds nb ON nb.stanza_id = l.parent_stanza_id AND nb.architecture = l.architecture
     WHERE l.cycle = 0 AND l.level < :max_depth
 )
 SELECT seed_id, level, stanza_id, architecture, parent_ref, error, cycle
@@ -132,10 +138,7 @@ async def ancestor_chains(session: AsyncSession, build_ids: Sequence[int]) -> di
     """The chain above each build of ``build_ids`` (one query for all of them)."""
     if not build_ids:
         return {}
-    sql = _LEVELS_SQL.format(
-        position=position_function(session),
-        next_build=next_build_sql("l.parent_tag_id", "l.architecture"),
-    )
+    sql = _LEVELS_SQL.format(position=position_function(session))
     statement = text(sql).bindparams(bindparam("seed_ids", expanding=True))
     rows = (
         await session.execute(

@@ -57,18 +57,28 @@ async def children(session: AsyncSession, ref: str, *, recursive: bool = False) 
         session, roots, tag_id=None if roots else resolved.tag_id, recursive=recursive
     )
     found.sort(key=lambda s: (s.depth, s.repository, s.position))
+    # the same few architecture and parent lists come back on most rows: sort each once
+    arches_sorted: dict[tuple[str, ...], list[str]] = {}
+    parents_sorted: dict[tuple[str, ...], list[str]] = {}
     result = []
     for stanza in found:
-        parents = sorted(stanza.parent_refs)
+        arches = arches_sorted.get(stanza.architectures)
+        if arches is None:
+            arches = arches_sorted[stanza.architectures] = sorted(
+                stanza.architectures, key=_arch_order
+            )
+        parents = parents_sorted.get(stanza.parent_refs)
+        if parents is None:
+            parents = parents_sorted[stanza.parent_refs] = sorted(stanza.parent_refs)
         result.append(
             ChildRow(
                 repository=stanza.repository,
                 tag=stanza.canonical_tag,
                 aliases=list(stanza.tags),
-                architectures=sorted(stanza.architectures, key=_arch_order),
+                architectures=list(arches),
                 parent=parents[0] if parents else "",
                 depth=stanza.depth,
-                parents=parents,
+                parents=list(parents),
             )
         )
     return result

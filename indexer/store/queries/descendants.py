@@ -1,12 +1,13 @@
 """Descendants: the maintained stanzas built on a tag, directly or transitively, per architecture.
 
 One recursive query walks down from the stanzas a REF answers with. A step goes
-from a stanza S (architecture A) through every tag S lists to the maintained
-builds for A whose linked parent is that tag. For a SharedTag listed by several
-stanzas (``python:3.12`` on Linux and on two Windows versions), a build for A is
-the child of the first stanza in file order that builds A, the same rule the
-ancestor walk follows. Rows are distinct per (stanza, architecture, depth, parent),
-so a cycle in bad data ends at the depth limit instead of looping.
+from a stanza S (architecture A) to the maintained builds for A whose parent tag
+answers with S for A (``builds.parent_stanza_id``): any tag S lists, but for a
+SharedTag listed by several stanzas (``python:3.12`` on Linux and on two Windows
+versions) only the first stanza in file order that builds A, the rule the ancestor
+walk follows. A build has one parent stanza per architecture, so from distinct
+anchor rows the walk meets each (stanza, architecture, depth) once (UNION ALL: no
+duplicate check needed), and a cycle in bad data ends at the depth limit.
 """
 
 from __future__ import annotations
@@ -31,60 +32,50 @@ __all__ = [
     "walk_sql",
 ]
 
-#: a row of the walk: a build below the root, the stanza it is built on, and (carried along
-#: so the next step needs no lookup) whether its stanza is maintained and its position
+#: a row of the walk: a build below the root and the stanza it is built on. The child builds
+#: of a stanza S for architecture A are those whose parent tag answers with S for A
+#: (``builds.parent_stanza_id``, kept by ``link_parents``): one index lookup per stanza
+#: and architecture reached, instead of one per tag S lists
 _STEP_SQL = """
-    SELECT b.stanza_id, b.architecture, d.depth + 1, b.parent_ref, d.stanza_id, 1, cs.position
+    SELECT b.stanza_id, b.architecture, d.depth + 1, b.parent_ref, d.stanza_id
     FROM down d
     {child_builds}
     JOIN stanzas cs ON cs.id = b.stanza_id
-    WHERE d.depth < :max_depth
-      AND cs.maintained
-      AND (d.maintained = 1 OR EXISTS (
-            SELECT 1 FROM tags pt WHERE pt.id = st.tag_id AND pt.stanza_id = d.stanza_id))
-      AND (NOT st.shared OR NOT EXISTS (
-            SELECT 1 FROM stanza_tags st2
-            JOIN stanzas s2 ON s2.id = st2.stanza_id
-            JOIN builds x ON x.stanza_id = s2.id AND x.architecture = d.architecture
-            WHERE st2.tag_id = st.tag_id AND s2.maintained AND s2.position < d.position))
+    WHERE d.depth < :max_depth AND cs.maintained
 """
 
-#: the tags of a walked stanza, and the child builds of each (tag, architecture). PostgreSQL:
-#: a LATERAL subquery (OFFSET 0 keeps it one), because a plain join against the walk's work
-#: table is planned with only ``parent_tag_id`` as index condition and filters the
-#: architecture afterwards. SQLite: CROSS JOIN fixes the join order, which its planner
-#: otherwise gets wrong for the work table (it scans the builds of an architecture).
+#: the child builds of each (stanza, architecture) of the walk. PostgreSQL: a LATERAL
+#: subquery (OFFSET 0 keeps it one), so that both columns are the index condition whatever
+#: the planner guesses of the work table's size. SQLite: CROSS JOIN fixes the join order,
+#: which its planner otherwise gets wrong for the work table (it scans the builds of an
+#: architecture).
 CHILD_BUILDS = {
-    "postgresql": """JOIN stanza_tags st ON st.stanza_id = d.stanza_id
-    CROSS JOIN LATERAL (
+    "postgresql": """CROSS JOIN LATERAL (
         SELECT cb.stanza_id, cb.architecture, cb.parent_ref FROM builds cb
-        WHERE cb.parent_tag_id = st.tag_id AND cb.architecture = d.architecture
+        WHERE cb.parent_stanza_id = d.stanza_id AND cb.architecture = d.architecture
         OFFSET 0) b""",
-    "sqlite": """CROSS JOIN stanza_tags st ON st.stanza_id = d.stanza_id
-    CROSS JOIN builds b ON b.parent_tag_id = st.tag_id AND b.architecture = d.architecture""",
+    "sqlite": """CROSS JOIN builds b
+        ON b.parent_stanza_id = d.stanza_id AND b.architecture = d.architecture""",
 }
 
 _FROM_STANZAS = """
-    SELECT b.stanza_id, b.architecture, 0, b.parent_ref, CAST(NULL AS INTEGER),
-           CASE WHEN s.maintained THEN 1 ELSE 0 END, s.position
+    SELECT b.stanza_id, b.architecture, 0, b.parent_ref, CAST(NULL AS INTEGER)
     FROM builds b
-    JOIN stanzas s ON s.id = b.stanza_id
     WHERE b.stanza_id IN :roots
 """
 
 #: a tag with no stanza (known from the Hub only): its children link to the tag itself
 _FROM_TAG = """
-    SELECT b.stanza_id, b.architecture, 1, b.parent_ref, CAST(NULL AS INTEGER), 1, cs.position
+    SELECT b.stanza_id, b.architecture, 1, b.parent_ref, CAST(NULL AS INTEGER)
     FROM builds b
     JOIN stanzas cs ON cs.id = b.stanza_id
     WHERE b.parent_tag_id = :tag_id AND cs.maintained
 """
 
 _WALK_SQL = """
-WITH RECURSIVE down (stanza_id, architecture, depth, parent_ref, parent_stanza_id,
-                     maintained, position) AS (
+WITH RECURSIVE down (stanza_id, architecture, depth, parent_ref, parent_stanza_id) AS (
     {anchor}
-    UNION
+    UNION ALL
     {step}
 )
 """
@@ -101,9 +92,11 @@ class DescendantBuild(NamedTuple):
     parent_stanza_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class DescendantStanza:
-    """A stanza below the root, with everything ``indexer children`` lists about it."""
+class DescendantStanza(NamedTuple):
+    """A stanza below the root, with everything ``indexer children`` lists about it.
+
+    A named tuple: thousands are made per query, and a tuple is the cheapest to make.
+    """
 
     stanza_id: int
     repository: str
@@ -177,6 +170,19 @@ async def descendant_builds(
     return [DescendantBuild(*row) for row in rows]
 
 
+class _Distinct(dict[str | None, tuple[str, ...]]):
+    """The distinct values of an aggregated ``a,b,a`` string, in order; remembered, since
+    the same few strings (architectures, parents) come back on most rows."""
+
+    def __missing__(self, joined: str | None) -> tuple[str, ...]:
+        values = tuple(dict.fromkeys(joined.split(","))) if joined else ()
+        self[joined] = values
+        return values
+
+    def __call__(self, joined: str | None) -> tuple[str, ...]:
+        return self[joined]
+
+
 async def descendant_stanzas(
     session: AsyncSession,
     roots: Sequence[int],
@@ -206,18 +212,30 @@ async def descendant_stanzas(
     """
     )
     rows = (await session.execute(_statement(sql, roots), params)).all()
+    # every row's tags in one JSON document: one decode instead of thousands
+    tag_lists = json.loads("[" + ",".join(row[3] for row in rows) + "]")
+    distinct = _Distinct()
     return [
         DescendantStanza(
-            stanza_id=stanza_id,
-            repository=repository,
-            canonical_tag=canonical_tag,
-            tags=tuple(json.loads(tags)),
-            position=position,
-            depth=depth,
-            architectures=tuple(dict.fromkeys(arches.split(","))) if arches else (),
-            parent_refs=tuple(dict.fromkeys(parents.split(","))) if parents else (),
+            stanza_id,
+            repository,
+            canonical_tag,
+            tuple(tags),
+            position,
+            depth,
+            distinct(arches),
+            distinct(parents),
         )
-        for stanza_id, repository, canonical_tag, tags, position, depth, arches, parents in rows
+        for (
+            stanza_id,
+            repository,
+            canonical_tag,
+            _,
+            position,
+            depth,
+            arches,
+            parents,
+        ), tags in zip(rows, tag_lists, strict=True)
     ]
 
 
