@@ -24,7 +24,7 @@ It then prints p50 and p99 latency of ``show`` by alias, direct children and
 recursive descendants of ``debian:bookworm-slim`` (the store functions the CLI
 calls, one session each), and ``v_ancestors`` for one tag (goals: show p50 under
 5 ms, recursive descendants p50 under 50 ms), plus single timings of the SQL
-examples of docs/queries.md. ``--explain`` prints ``EXPLAIN (ANALYZE, BUFFERS)`` of
+examples in the README's "SQL views" section. ``--explain`` prints ``EXPLAIN (ANALYZE, BUFFERS)`` of
 the recursive statements. The database is dropped at the end unless ``--keep``.
 """
 
@@ -555,7 +555,7 @@ async def run_queries(
 
 
 async def docs_queries(database: Database) -> list[Figure]:
-    """One timing of each SQL example of docs/queries.md."""
+    """One timing of each SQL example in the README's "SQL views" section."""
     from tests.queries.test_docs_queries import examples
 
     figures = []

@@ -1,7 +1,7 @@
 """The lineage graph as SQLAlchemy 2 models.
 
-Internal tables; the stable interface for SQL users is the views of
-``indexer/store/views.py`` (CONTRACT §4). Shape of the graph::
+Internal tables; the stable interface for SQL users is the views created by
+migration 0002 (CONTRACT §4). Shape of the graph::
 
     image_repositories ─┬─ library_files (one per repository: the newest blob read)
                         ├─ stanzas ── stanza_tags ── tags ── hub_images

@@ -9,6 +9,10 @@ Keys the sync pipeline uses (:mod:`indexer.sync`):
 - ``library.commit``: the official-images commit of the last library part synced;
 - ``library.max_body_bytes``: the size cap in force when the ETag was stored (a larger
   cap makes the next run read the library again, for Dockerfiles that were too large);
+- ``links.stale``: set in the same transaction as any write that can change a parent
+  link (library files, new tags, repositories no longer maintained), cleared by the
+  transaction that relinks every parent at the end of the run; a run killed in between
+  leaves it set, so the next run relinks even when it has nothing else to write;
 
 Writes are upserts that change nothing when the value is the same. (The single-run
 lock, also a ``sync_state`` row on SQLite, is :mod:`indexer.store.lock`.)
@@ -24,7 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from indexer.store.models import SyncState, utcnow
 from indexer.store.writes import insert_statement
 
-__all__ = ["delete_state", "get_state", "set_state"]
+__all__ = ["LINKS_STALE_KEY", "delete_state", "get_state", "mark_links_stale", "set_state"]
+
+LINKS_STALE_KEY = "links.stale"
 
 
 async def get_state(session: AsyncSession, key: str) -> str | None:
@@ -51,3 +57,8 @@ async def set_state(
 async def delete_state(session: AsyncSession, key: str) -> None:
     """Forget ``key``."""
     await session.execute(delete(SyncState).where(SyncState.key == key))
+
+
+async def mark_links_stale(session: AsyncSession) -> None:
+    """Note, in the caller's transaction, that parent links must be recomputed."""
+    await set_state(session, LINKS_STALE_KEY, "1")

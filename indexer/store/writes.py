@@ -518,7 +518,8 @@ async def mark_hub_tags_removed(
 ) -> list[str]:
     """After a full page-through: mark tags seen on the Hub before but absent now as removed.
 
-    Their history is kept; the open interval is closed at ``now``.
+    Their history is kept: the interval of the digest they last pointed at ends at
+    ``removed_at`` (v_tag_history and ``indexer history`` read it so).
     """
     now = now or utcnow()
     present_set = set(present)

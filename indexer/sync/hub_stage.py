@@ -42,7 +42,7 @@ from indexer.errors import UpstreamError
 from indexer.store.bulk_writes import reconcile_hub_tags, write_hub_tags_bulk
 from indexer.store.models import ImageRepository, utcnow
 from indexer.store.records import HubTagRecord
-from indexer.store.state import get_state, set_state
+from indexer.store.state import get_state, mark_links_stale, set_state
 from indexer.store.writes import HubWriteResult, ensure_repository
 from indexer.sync.records import hub_tag_record
 from indexer.sync.run_context import RunContext
@@ -132,9 +132,12 @@ def _write_page(
 ) -> StoreAction[HubWriteResult]:
     async def write(session: AsyncSession) -> HubWriteResult:
         repository_id = await ids.get(session, repository)
-        return await write_hub_tags_bulk(
+        result = await write_hub_tags_bulk(
             session, repository, records, now=now, repository_id=repository_id
         )
+        if result.added:  # a new tag can be the parent some build names
+            await mark_links_stale(session)
+        return result
 
     return write
 

@@ -38,12 +38,8 @@ from indexer.store.cache import CachedContent, dockerfile_content_id
 from indexer.store.models import Build, ImageRepository, Stanza
 from indexer.store.models import LibraryFile as LibraryFileRow
 from indexer.store.records import LibraryFileRecord
-from indexer.store.state import get_state, set_state
-from indexer.store.writes import (
-    LibraryWriteResult,
-    link_parents,
-    mark_repositories_unmaintained,
-)
+from indexer.store.state import get_state, mark_links_stale, set_state
+from indexer.store.writes import LibraryWriteResult, mark_repositories_unmaintained
 from indexer.sync.dockerfile_stage import (
     DockerfileFetcher,
     ResolvedLibraryFile,
@@ -212,7 +208,11 @@ async def _read_files(
 def _write_action(
     record: LibraryFileRecord, item: _ParsedFile, resolved: ResolvedLibraryFile
 ) -> StoreAction[LibraryWriteResult]:
-    """The repository's transaction: fetched texts, library file, parent links."""
+    """The repository's transaction: fetched texts, the library file, the stale-links mark.
+
+    Parent links are recomputed once, set-based, at the end of the run
+    (:func:`indexer.sync.pipeline`); the mark makes a killed run's successor do it.
+    """
 
     async def write(session: AsyncSession) -> LibraryWriteResult:
         if item.fetched_text is not None:
@@ -224,7 +224,7 @@ def _write_action(
         if resolved.fetched:
             await cache.put_cached_many(session, cache.DOCKERFILE, resolved.fetched)
         result = await write_library_file_bulk(session, record)
-        await link_parents(session, [result.repository_id])
+        await mark_links_stale(session)
         return result
 
     return write
@@ -365,6 +365,8 @@ async def _finish_full_listing(
 
     async def write(session: AsyncSession) -> list[str]:
         gone = await mark_repositories_unmaintained(session, listed)
+        if gone:
+            await mark_links_stale(session)
         # the ETag is a watermark: it advances only after a clean library part
         await set_state(session, ETAG_KEY, head.etag if clean else None)
         await set_state(session, COMMIT_KEY, head.sha)

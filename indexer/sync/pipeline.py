@@ -13,7 +13,8 @@ One run, in order:
    :mod:`indexer.sync.library_stage`), the Hub stage (:mod:`indexer.sync.hub_stage`)
    and the store threads (:mod:`indexer.sync.store_thread`). A failure in one cancels the others;
 5. link every parent reference to the indexed tag it names, and to the stanza that tag
-   answers with per architecture (``link_parents``);
+   answers with per architecture (``link_parents``, once and set-based), when a write
+   of this run or of a killed earlier one marked the links stale (``links.stale``);
 6. store the counts and status on the run: ``ok``, ``partial`` (item errors),
    ``interrupted`` (graceful stop) or ``failed`` (a fatal error, raised again).
 """
@@ -33,7 +34,7 @@ from indexer.settings import Settings
 from indexer.store.db import Database
 from indexer.store.models import ImageRepository
 from indexer.store.runs import finish_run, record_item_errors, start_run
-from indexer.store.state import get_state
+from indexer.store.state import LINKS_STALE_KEY, delete_state, get_state
 from indexer.store.writes import link_parents
 from indexer.sync.hub_stage import run_hub_stage
 from indexer.sync.library_stage import COMMIT_KEY, run_library_stage, usable_etag
@@ -82,8 +83,13 @@ async def _save_pending_errors(ctx: RunContext) -> None:
         log.warning("could not store %d item errors of the failed run", len(errors))
 
 
-async def _link_all_parents(session: AsyncSession) -> int:
-    return await link_parents(session)
+async def _link_parents_if_stale(session: AsyncSession) -> int:
+    """Relink every parent when a write of this run (or of a killed one) marked them stale."""
+    if await get_state(session, LINKS_STALE_KEY) is None:
+        return 0
+    changed = await link_parents(session)
+    await delete_state(session, LINKS_STALE_KEY)
+    return changed
 
 
 async def _stages(
@@ -123,11 +129,10 @@ async def _stages(
             await asyncio.wait([flusher])
         await ctx.reader.close()
         await ctx.flush_errors()
-        tally = ctx.tally
-        # else no link can change: parent_tag_id follows library files and new tags,
-        # parent_stanza_id library files and repositories no longer maintained
-        if tally.library_files_written or tally.tags_added or tally.repositories_unmaintained:
-            await ctx.writer.run_job(_link_all_parents)
+        # parent_tag_id follows library files and new tags, parent_stanza_id library
+        # files and repositories no longer maintained: each such write marked the links
+        # stale in its own transaction, so this also finishes a killed run's linking
+        await ctx.writer.run_job(_link_parents_if_stale)
         await ctx.writer.close()
 
     async with asyncio.TaskGroup() as group:

@@ -15,7 +15,14 @@ from indexer.sync import SyncSummary, SyncTally
 from indexer.sync.hub_stage import UNFINISHED_KEY
 from indexer.sync.library_stage import ETAG_KEY
 from indexer.upstream.http import RequestStats
-from tests.sync.helpers import fresh_sqlite, query, replay_settings, sync_once, view_rows
+from tests.sync.helpers import (
+    execute,
+    fresh_sqlite,
+    query,
+    replay_settings,
+    sync_once,
+    view_rows,
+)
 from tests.sync.servers import flaky_proxy
 
 pytestmark = pytest.mark.corpus
@@ -172,4 +179,34 @@ async def test_a_graceful_stop_finishes_in_flight_work_and_is_recorded(
     assert await query(database_url, f"SELECT value FROM sync_state WHERE key = '{ETAG_KEY}'") in (
         [],
         [(None,)],
+    )
+
+
+@pytest.mark.asyncio
+async def test_parent_links_left_stale_by_a_killed_run_are_finished_by_the_next(
+    database_url: str, replay: ReplayServer
+) -> None:
+    from indexer.store.state import LINKS_STALE_KEY
+
+    settings = replay_settings(replay, database_url)
+    await sync_once(settings, only=["python", "debian"])
+    links = "SELECT id, parent_tag_id, parent_stanza_id FROM builds ORDER BY id"
+    linked = await query(database_url, links)
+    assert sum(1 for _, tag_id, _ in linked if tag_id is not None) > 50
+    assert (
+        await query(database_url, "SELECT value FROM sync_state WHERE key = :k", k=LINKS_STALE_KEY)
+        == []
+    )
+
+    # a run killed after its library writes and before the final linking leaves the
+    # links unset and the stale mark that was written with the library files
+    await execute(database_url, "UPDATE builds SET parent_tag_id = NULL, parent_stanza_id = NULL")
+    await _set_state(database_url, LINKS_STALE_KEY, "1")
+    replay.counters.reset()
+    await sync_once(settings, only=["python", "debian"])
+    assert replay.counters.requests["library_file"] == 0
+    assert await query(database_url, links) == linked
+    assert (
+        await query(database_url, "SELECT value FROM sync_state WHERE key = :k", k=LINKS_STALE_KEY)
+        == []
     )
