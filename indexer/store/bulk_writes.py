@@ -48,6 +48,7 @@ from indexer.store.writes import (
     LibraryWriteResult,
     _build_row,
     _chunks,
+    _stanza_row,
     ensure_repository,
 )
 
@@ -404,18 +405,7 @@ async def _upsert_stanzas(
     """Upsert every stanza of ``record``; answers ``{canonical_tag: stanza id}``."""
     rows = sorted(
         (
-            {
-                "repository_id": repository_id,
-                "canonical_tag": stanza.canonical_tag,
-                "position": position,
-                "tags": list(stanza.tags),
-                "shared_tags": list(stanza.shared_tags),
-                "architectures": list(stanza.architectures),
-                "constraints": list(stanza.constraints),
-                "maintained": True,
-                "first_seen": now,
-                "last_seen": now,
-            }
+            _stanza_row(repository_id, position, stanza, now)
             for position, stanza in enumerate(record.stanzas)
         ),
         key=lambda row: str(row["canonical_tag"]),

@@ -164,14 +164,11 @@ _BUILD_COLUMNS = (
 )
 
 
-async def _write_stanza(
-    session: AsyncSession,
-    repository_id: int,
-    position: int,
-    stanza: StanzaRecord,
-    now: datetime,
-) -> int:
-    values = {
+def _stanza_row(
+    repository_id: int, position: int, stanza: StanzaRecord, now: datetime
+) -> dict[str, Any]:
+    """The ``stanzas`` row of ``stanza``, written as maintained and seen ``now``."""
+    return {
         "repository_id": repository_id,
         "canonical_tag": stanza.canonical_tag,
         "position": position,
@@ -183,6 +180,16 @@ async def _write_stanza(
         "first_seen": now,
         "last_seen": now,
     }
+
+
+async def _write_stanza(
+    session: AsyncSession,
+    repository_id: int,
+    position: int,
+    stanza: StanzaRecord,
+    now: datetime,
+) -> int:
+    values = _stanza_row(repository_id, position, stanza, now)
     changing = ("position", "tags", "shared_tags", "architectures", "constraints", "maintained")
     stmt = insert_statement(session, Stanza).values(values)
     stmt = stmt.on_conflict_do_update(
