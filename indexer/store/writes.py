@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select, union, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -546,16 +546,15 @@ async def mark_hub_tags_removed(
     return [name for name, _ in gone]
 
 
-async def link_parents(session: AsyncSession, repository_ids: Sequence[int] | None = None) -> int:
+async def link_parents(session: AsyncSession) -> int:
     """Point ``builds.parent_tag_id`` at the indexed tag each ``parent_ref`` names, and
     ``builds.parent_stanza_id`` at the stanza that tag answers with for the build's architecture.
 
     The stanza is the first, in file order, of those listing the tag that are maintained
     or are the tag's own stanza (``tags.stanza_id``) and build the architecture: the rule
     of the ancestor walk and ``v_ancestors``. It depends on the parent repository's
-    library file, so with ``repository_ids`` the builds of those repositories and the
-    builds whose parent is in one of them are linked again. Call it after every write of
-    a library file, of new tags, or of repositories marked not maintained.
+    library file, so every build is considered: the sync calls it once, after the run's
+    writes of library files, new tags or repositories marked not maintained.
 
     The stanzas are set by joins, not by a subquery per build: without statistics (a
     fresh database) PostgreSQL plans such a subquery with sequential scans, once per build.
@@ -576,8 +575,6 @@ async def link_parents(session: AsyncSession, repository_ids: Sequence[int] | No
         .values(parent_tag_id=target)
         .where(Build.parent_tag_id.is_distinct_from(target))
     )
-    if repository_ids is not None:
-        stmt = stmt.where(_in_scope(Build.id, repository_ids))
     changed = _rowcount(await session.execute(stmt))
 
     child = aliased(Build)
@@ -588,8 +585,6 @@ async def link_parents(session: AsyncSession, repository_ids: Sequence[int] | No
         .join(_LISTING, _LISTING.tag_id == child.parent_tag_id),
         child.architecture,
     )
-    if repository_ids is not None:
-        candidates = candidates.where(_in_scope(child.id, repository_ids))
     answer = candidates.subquery("answer")
     stmt = (
         update(Build)
@@ -610,8 +605,6 @@ async def link_parents(session: AsyncSession, repository_ids: Sequence[int] | No
         .values(parent_stanza_id=None)
         .where(Build.parent_stanza_id.is_not(None), ~any_answer.exists())
     )
-    if repository_ids is not None:
-        stmt = stmt.where(_in_scope(Build.id, repository_ids))
     return changed + _rowcount(await session.execute(stmt))
 
 
@@ -637,23 +630,6 @@ def _answering_stanzas(stmt: Select[Any], architecture: Any) -> Select[Any]:
         )
         .where(_PARENT_STANZA.maintained | (_PARENT_STANZA.id == _PARENT_TAG.stanza_id))
     )
-
-
-def _in_scope(build_id: Any, repository_ids: Sequence[int]) -> ColumnElement[bool]:
-    """The builds of the repositories and the builds whose parent is in one of them.
-
-    By build id, from two indexed lookups (an OR of the two is a sequential scan).
-    """
-    build = aliased(Build)
-    own = (
-        select(build.id)
-        .join(Stanza, Stanza.id == build.stanza_id)
-        .where(Stanza.repository_id.in_(repository_ids))
-    )
-    parents = select(ImageRepository.name).where(ImageRepository.id.in_(repository_ids))
-    children = select(build.id).where(build.parent_repository.in_(parents))
-    in_scope: ColumnElement[bool] = build_id.in_(union(own, children))
-    return in_scope
 
 
 def _rowcount(result: Any) -> int:
