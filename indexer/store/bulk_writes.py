@@ -41,7 +41,7 @@ from indexer.store.models import (
     TagHistory,
     utcnow,
 )
-from indexer.store.records import HubImageRecord, HubTagRecord, LibraryFileRecord
+from indexer.store.records import HubImageFacts, HubTagFacts, LibraryFileRecord
 from indexer.store.writes import (
     _BUILD_COLUMNS,
     HubWriteResult,
@@ -549,7 +549,7 @@ async def write_library_file_bulk(
 async def write_hub_tags_bulk(
     session: AsyncSession,
     repository: str,
-    records: Sequence[HubTagRecord],
+    records: Sequence[HubTagFacts],
     *,
     now: datetime | None = None,
     repository_id: int | None = None,
@@ -664,14 +664,14 @@ async def write_hub_tags_bulk(
 
 
 def _image_values(
-    tag_id: int, images: Sequence[HubImageRecord], time: Callable[[datetime | None], Any]
+    tag_id: int, images: Sequence[HubImageFacts], time: Callable[[datetime | None], Any]
 ) -> list[tuple[Any, ...]]:
     """The hub_images rows of one tag (``_image_rows``, as `_IMAGE_COLUMNS` tuples)."""
-    seen: set[str | None] = set()
+    seen: set[str] = set()
     rows = []
     for image in images:
         digest = image.digest
-        if digest in seen:
+        if not digest or digest in seen:
             continue
         seen.add(digest)
         os_name, architecture, variant = image.os, image.architecture, image.variant or None

@@ -1,16 +1,23 @@
 """Plain records the store writes: what the sync pipeline (or a test) hands to the store.
 
-They carry no parser or HTTP types, so the store depends on neither.
+They carry no parser or HTTP types, so the store depends on neither. Hub tags are
+read through the protocols `HubTagFacts` / `HubImageFacts`, which the records below
+and the Hub client's own page structs both satisfy: a sync hands the tags of a page
+to the store as they were decoded, without copying tens of thousands of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 __all__ = [
     "BuildRecord",
+    "HubImageFacts",
     "HubImageRecord",
+    "HubTagFacts",
     "HubTagRecord",
     "LibraryFileRecord",
     "StanzaRecord",
@@ -62,6 +69,45 @@ class LibraryFileRecord:
     stanzas: tuple[StanzaRecord, ...]
     maintainers: tuple[str, ...] = ()
     error_count: int = 0
+
+
+class HubImageFacts(Protocol):
+    """What the store reads of one platform image of a Hub tag.
+
+    Images without a digest are not stored; a naive time means UTC.
+    """
+
+    @property
+    def os(self) -> str: ...
+    @property
+    def architecture(self) -> str: ...
+    @property
+    def digest(self) -> str | None: ...
+    @property
+    def variant(self) -> str | None: ...
+    @property
+    def size(self) -> int | None: ...
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def last_pushed(self) -> datetime | None: ...
+
+
+class HubTagFacts(Protocol):
+    """What the store reads of one tag as the Hub's tag API reports it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def digest(self) -> str | None: ...
+    @property
+    def media_type(self) -> str | None: ...
+    @property
+    def last_updated(self) -> datetime | None: ...
+    @property
+    def tag_status(self) -> str | None: ...
+    @property
+    def images(self) -> Sequence[HubImageFacts]: ...
 
 
 @dataclass(frozen=True, slots=True)

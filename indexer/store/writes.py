@@ -32,7 +32,7 @@ from indexer.store.models import (
     TagHistory,
     utcnow,
 )
-from indexer.store.records import BuildRecord, HubTagRecord, LibraryFileRecord, StanzaRecord
+from indexer.store.records import BuildRecord, HubTagFacts, LibraryFileRecord, StanzaRecord
 
 __all__ = [
     "HubWriteResult",
@@ -390,11 +390,12 @@ async def mark_repositories_unmaintained(session: AsyncSession, keep: Iterable[s
     return [name for _, name in gone]
 
 
-def _image_rows(tag_id: int, record: HubTagRecord) -> list[dict[str, Any]]:
+def _image_rows(tag_id: int, record: HubTagFacts) -> list[dict[str, Any]]:
+    """The hub_images rows of one tag: one per digest; images without a digest left out."""
     seen: set[str] = set()
     rows = []
     for image in record.images:
-        if image.digest in seen:
+        if not image.digest or image.digest in seen:
             continue
         seen.add(image.digest)
         rows.append(
@@ -416,7 +417,7 @@ def _image_rows(tag_id: int, record: HubTagRecord) -> list[dict[str, Any]]:
 async def write_hub_tags(
     session: AsyncSession,
     repository: str,
-    records: Sequence[HubTagRecord],
+    records: Sequence[HubTagFacts],
     *,
     now: datetime | None = None,
 ) -> HubWriteResult:
@@ -499,7 +500,7 @@ async def write_hub_tags(
 
 
 async def _insert_hub_tag(
-    session: AsyncSession, repository_id: int, record: HubTagRecord, now: datetime
+    session: AsyncSession, repository_id: int, record: HubTagFacts, now: datetime
 ) -> int:
     stmt = insert_statement(session, Tag).values(
         repository_id=repository_id,

@@ -41,10 +41,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from indexer.errors import UpstreamError
 from indexer.store.bulk_writes import reconcile_hub_tags, write_hub_tags_bulk
 from indexer.store.models import ImageRepository, utcnow
-from indexer.store.records import HubTagRecord
+from indexer.store.records import HubTagFacts
 from indexer.store.state import get_state, mark_links_stale, set_state
 from indexer.store.writes import HubWriteResult, ensure_repository
-from indexer.sync.records import hub_tag_record
 from indexer.sync.run_context import RunContext
 from indexer.sync.store_thread import StoreAction
 
@@ -128,7 +127,7 @@ class _RepositoryIds:
 
 
 def _write_page(
-    ids: _RepositoryIds, repository: str, records: list[HubTagRecord], now: datetime
+    ids: _RepositoryIds, repository: str, records: Sequence[HubTagFacts], now: datetime
 ) -> StoreAction[HubWriteResult]:
     async def write(session: AsyncSession) -> HubWriteResult:
         repository_id = await ids.get(session, repository)
@@ -184,7 +183,7 @@ async def _page_repository(ctx: RunContext, plan: HubPlan, run: _HubRun) -> bool
                     clean = False
                     break
                 tally.hub_pages += 1
-                records = [hub_tag_record(tag) for tag in page.results]
+                records = page.results
                 future = await ctx.writer.submit(
                     _write_page(run.ids, plan.name, records, run.now),
                     on_commit=_count_page(ctx),

@@ -7,14 +7,11 @@ from collections.abc import Sequence
 from indexer.parsing.library_file import ArchBuild, LibraryFile, Stanza
 from indexer.store.records import (
     BuildRecord,
-    HubImageRecord,
-    HubTagRecord,
     LibraryFileRecord,
     StanzaRecord,
 )
-from indexer.upstream.hub import HubTag
 
-__all__ = ["build_record", "hub_tag_record", "library_file_record", "stanza_record"]
+__all__ = ["build_record", "library_file_record", "stanza_record"]
 
 
 def build_record(
@@ -64,28 +61,4 @@ def library_file_record(
         stanzas=tuple(stanzas),
         maintainers=parsed.maintainers,
         error_count=len(parsed.errors),
-    )
-
-
-def hub_tag_record(tag: HubTag) -> HubTagRecord:
-    """A Hub tag as the store keeps it; platform images without a digest are left out."""
-    return HubTagRecord(
-        name=tag.name,
-        digest=tag.digest,
-        media_type=tag.media_type,
-        last_updated=tag.last_updated,
-        tag_status=tag.tag_status,
-        images=tuple(
-            HubImageRecord(
-                os=image.os,
-                architecture=image.architecture,
-                digest=image.digest,
-                variant=image.variant or None,
-                size=image.size,
-                status=image.status,
-                last_pushed=image.last_pushed,
-            )
-            for image in tag.images
-            if image.digest
-        ),
     )

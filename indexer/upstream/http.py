@@ -4,8 +4,10 @@
 and gives the clients one method, `UpstreamHttp.request`, which:
 
 - waits at the target host's rate-limit gate (`HostGate`), then takes one of the
-  ``settings.concurrency`` slots of a single `asyncio.Semaphore` for the request
-  itself; nobody sleeps (gate or backoff) while holding a slot;
+  ``settings.concurrency`` slots of a single `PrioritySlots` for the request itself,
+  by the priority of its kind (`KIND_PRIORITY`: library and Hub pages, which reveal
+  further requests, before Dockerfiles, which reveal none); nobody sleeps (gate or
+  backoff) while holding a slot;
 - reads the body in chunks and stops at ``settings.max_body_bytes``
   (`BodyTooLargeError`, not retried);
 - retries timeouts, broken connections, truncated bodies, ``5xx``, ``429`` and
@@ -49,8 +51,10 @@ from indexer.errors import (
     UpstreamError,
 )
 from indexer.settings import Settings
+from indexer.upstream.slots import PrioritySlots
 
 __all__ = [
+    "KIND_PRIORITY",
     "USER_AGENT",
     "HostGate",
     "RequestStats",
@@ -72,6 +76,17 @@ _RECOVERY_SPACING_MIN = 0.05
 #: below this spacing the host counts as recovered and requests flow freely again
 _RECOVERY_SPACING_DONE = 0.01
 _CONDITIONAL_HEADERS = ("if-none-match", "if-modified-since")
+#: slot priority per request kind, lower first (see `indexer.upstream.slots`): the
+#: library reveals the Dockerfiles, each Hub page the next one; Dockerfiles reveal nothing
+KIND_PRIORITY: Mapping[str, int] = {
+    "github-commit": 0,
+    "github-listing": 0,
+    "library-file": 0,
+    "hub-repositories": 0,
+    "hub-tags": 1,
+    "dockerfile": 2,
+}
+_DEFAULT_PRIORITY = 1
 
 
 class ShapeError(ValueError):
@@ -254,7 +269,7 @@ class UpstreamHttp:
     def __init__(self, settings: Settings, *, rng: random.Random | None = None) -> None:
         self._settings = settings
         self._rng = rng or random.Random()
-        self._semaphore = asyncio.Semaphore(settings.concurrency)
+        self._slots = PrioritySlots(settings.concurrency)
         self._gates: dict[str, HostGate] = {}
         self._session: aiohttp.ClientSession | None = None
         self._token_bases = (settings.github_api_url, settings.github_raw_url)
@@ -342,17 +357,17 @@ class UpstreamHttp:
     async def _try_once(self, url: str, kind: str, headers: Mapping[str, str]) -> Response:
         """One try: gate, slot, request, status check. Raises on every failure."""
         gate = self.gate(url)
-        await self._acquire_slot(gate)
+        await self._acquire_slot(gate, KIND_PRIORITY.get(kind, _DEFAULT_PRIORITY))
         try:
             self.stats.requests[kind] += 1
             response = await self._send(url, headers)
         finally:
-            self._semaphore.release()
+            self._slots.release()
         self.stats.statuses[response.status] += 1
         self._check_status(response, gate, conditional=_is_conditional(headers))
         return response
 
-    async def _acquire_slot(self, gate: HostGate) -> None:
+    async def _acquire_slot(self, gate: HostGate, priority: int) -> None:
         """Pass the host gate, then take a semaphore slot, never sleeping in a slot.
 
         If the gate closed while this caller waited for the slot, the slot is given
@@ -360,10 +375,10 @@ class UpstreamHttp:
         """
         while True:
             await gate.wait()
-            await self._semaphore.acquire()
+            await self._slots.acquire(priority)
             if gate.is_open():
                 return
-            self._semaphore.release()
+            self._slots.release()
 
     async def _send(self, url: str, headers: Mapping[str, str]) -> Response:
         """Send the GET and read the whole body, converting transport errors."""
