@@ -58,6 +58,9 @@ class Settings:
     hub_page_size: int = 100
     #: a full Hub reconcile (marks tags gone from the Hub as removed) at most this often
     full_reconcile_days: float = 7.0
+    #: read the Hub's repository list first and skip the tag pages of repositories
+    #: whose last push is the one already read
+    hub_repository_listing: bool = True
     #: misfire grace time of the scheduled job, seconds
     misfire_grace_seconds: int = 3600
     #: run one sync immediately when ``indexer schedule`` starts

@@ -2,7 +2,8 @@
 
 Kinds: ``branch_head`` (GitHub commits/{branch}), ``library_listing`` (GitHub
 contents/library), ``library_file`` (raw official-images library file), ``dockerfile``
-(any other raw file), ``hub_tags`` (Hub tag list) and ``other`` (everything else).
+(any other raw file), ``hub_tags`` (Hub tag list), ``hub_repositories`` (Hub repository
+list of a namespace) and ``other`` (everything else).
 Control requests (``/_replay/...``) are never counted.
 """
 
@@ -16,7 +17,13 @@ from typing import Any, Final, Literal
 __all__ = ["ENDPOINT_KINDS", "EndpointKind", "ReplayCounters", "classify"]
 
 EndpointKind = Literal[
-    "branch_head", "library_listing", "library_file", "dockerfile", "hub_tags", "other"
+    "branch_head",
+    "library_listing",
+    "library_file",
+    "dockerfile",
+    "hub_tags",
+    "hub_repositories",
+    "other",
 ]
 ENDPOINT_KINDS: Final[tuple[EndpointKind, ...]] = (
     "branch_head",
@@ -24,11 +31,13 @@ ENDPOINT_KINDS: Final[tuple[EndpointKind, ...]] = (
     "library_file",
     "dockerfile",
     "hub_tags",
+    "hub_repositories",
     "other",
 )
 
 _PATTERNS: Final[tuple[tuple[re.Pattern[str], EndpointKind], ...]] = (
     (re.compile(r"^/hub/v2/namespaces/[^/]+/repositories/[^/]+/tags/?$"), "hub_tags"),
+    (re.compile(r"^/hub/v2/namespaces/[^/]+/repositories/?$"), "hub_repositories"),
     (re.compile(r"^/github-api/repos/[^/]+/[^/]+/commits/[^/]+$"), "branch_head"),
     (re.compile(r"^/github-api/repos/[^/]+/[^/]+/contents/library/?$"), "library_listing"),
     (

@@ -15,14 +15,21 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import weakref
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from indexer.replay.corpus import Corpus
-from indexer.replay.hub_view import HubTagView, hub_tags_for
+from indexer.replay.corpus import HUB_TIME_FORMAT, Corpus
+from indexer.replay.hub_view import HubTagView, hub_tags_for, parse_hub_time
 
-__all__ = ["ORDERINGS", "HubPages", "render_tag"]
+__all__ = ["ORDERINGS", "HubPages", "render_repository", "render_tag"]
+
+#: repository push times per corpus, ``{(snapshot, repository): time}``: shared by every
+#: server on the same corpus object (tests start many), as they take some seconds
+_PUSH_TIMES: weakref.WeakKeyDictionary[Corpus, dict[tuple[str, str], str | None]] = (
+    weakref.WeakKeyDictionary()
+)
 
 #: Hub user that pushes the official images
 OFFICIAL_UPDATER_ID = 1156886
@@ -84,6 +91,38 @@ def render_tag(view: HubTagView, *, repository: str, last_pulled: str) -> dict[s
     }
 
 
+def render_repository(
+    repository: str, views: Sequence[HubTagView], *, last_updated: str
+) -> dict[str, Any]:
+    """One ``results`` entry of the Hub's repository list of the ``library`` namespace."""
+    return {
+        "name": repository,
+        "namespace": "library",
+        "repository_type": "image",
+        "status": 1,
+        "status_description": "active",
+        "description": "",
+        "is_private": False,
+        "star_count": 0,
+        "pull_count": 0,
+        "last_updated": last_updated,
+        "date_registered": "2014-06-05T19:00:00Z",
+        "affiliation": "",
+        "media_types": sorted({view.media_type for view in views}),
+        "content_types": ["image"],
+        "categories": [],
+        "storage_size": sum(image.size for view in views for image in view.images),
+    }
+
+
+def _hub_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(HUB_TIME_FORMAT)
+
+
+def _content(views: Sequence[HubTagView]) -> frozenset[tuple[str, str]]:
+    return frozenset((view.name, view.digest) for view in views)
+
+
 def _ordered(views: Sequence[HubTagView], ordering: str) -> list[HubTagView]:
     if ordering == "-last_updated":
         return sorted(views, key=lambda v: (v.last_updated, v.name))
@@ -106,6 +145,7 @@ class HubPages:
         self._views: dict[tuple[str, str], list[HubTagView]] = {}
         self._rendered: dict[tuple[str, str, str], list[bytes]] = {}
         self._pending: dict[tuple[str, str, str], asyncio.Future[list[bytes]]] = {}
+        self._repositories: dict[str, list[dict[str, Any]]] = {}
 
     def views(self, snapshot: str, repository: str) -> list[HubTagView]:
         """``hub_tags_for(corpus, snapshot, repository)``, cached."""
@@ -117,9 +157,11 @@ class HubPages:
         return views
 
     def warm(self, snapshot: str) -> None:
-        """Render every repository's entries of ``snapshot`` in the default ordering."""
+        """Render every repository's entries of ``snapshot`` in the default ordering,
+        and the repository list."""
         for repository in sorted(self._corpus.hub_repositories):
             self.entries(snapshot, repository, "last_updated")
+        self.repositories(snapshot)
 
     async def entries_async(self, snapshot: str, repository: str, ordering: str) -> list[bytes]:
         """:meth:`entries`, computed in a worker thread the first time."""
@@ -154,3 +196,55 @@ class HubPages:
             ]
             self._rendered[key] = entries
         return entries
+
+    def repositories(self, snapshot: str) -> list[dict[str, Any]]:
+        """The repository list entries of ``snapshot`` (those with a tag served), by name."""
+        entries = self._repositories.get(snapshot)
+        if entries is None:
+            entries = []
+            for repository in sorted(self._corpus.hub_repositories):
+                views = self.views(snapshot, repository)
+                pushed = self.push_time(snapshot, repository)
+                if views and pushed is not None:
+                    entries.append(render_repository(repository, views, last_updated=pushed))
+            self._repositories[snapshot] = entries
+        return entries
+
+    def push_time(self, snapshot: str, repository: str) -> str | None:
+        """The repository's ``last_updated`` as the Hub of ``snapshot`` lists it.
+
+        The replayed Hub's tag times are synthesized (many lie after the snapshot's own
+        date), so the newest of them need not move when tags change. The repository's
+        time therefore follows its content: walking the snapshots oldest first up to
+        ``snapshot``, wherever the served tags (names and digests) differ from the
+        snapshot before, the time becomes the newest of the tags' times, the snapshot's
+        date and one second past the time before. Serving the same snapshot again
+        gives the same time; switching to a snapshot with other tags or digests gives a
+        later one, as a real push would.
+        """
+        memo = _PUSH_TIMES.setdefault(self._corpus, {})
+        key = (snapshot, repository)
+        if key in memo:
+            return memo[key]
+        pushed: str | None = None
+        previous: frozenset[tuple[str, str]] | None = None
+        for seen in self._corpus.snapshots:
+            views = self.views(seen.name, repository)
+            content = _content(views)
+            if views and content != previous:
+                newest = max([view.last_updated for view in views] + [_hub_time(seen.date)])
+                if pushed is not None and newest <= pushed:
+                    newest = _hub_time(parse_hub_time(pushed) + timedelta(seconds=1))
+                pushed = newest
+            previous = content
+            if seen.name == snapshot:
+                break
+        memo[key] = pushed
+        return pushed
+
+    async def repositories_async(self, snapshot: str) -> list[dict[str, Any]]:
+        """:meth:`repositories`, computed in a worker thread the first time."""
+        entries = self._repositories.get(snapshot)
+        if entries is not None:
+            return entries
+        return await asyncio.to_thread(self.repositories, snapshot)

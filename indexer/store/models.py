@@ -114,6 +114,9 @@ class ImageRepository(Base):
     maintained: Mapped[bool] = mapped_column(Boolean, default=True)
     #: when the Hub tags were last paged to the end (full reconcile)
     hub_reconciled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the Hub's ``last_updated`` of the repository (its last push) when its tag pages
+    #: were last read cleanly; a run that finds it unchanged skips the tag pages
+    hub_last_updated: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LibraryFile(Base):

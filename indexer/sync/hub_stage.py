@@ -23,6 +23,15 @@ about to page are stored in ``sync_state`` (``hub.unfinished``) before paging an
 out at the end only for those that finished cleanly. A run killed halfway leaves them
 listed, so the next run pages them completely instead of stopping early on pages the
 killed run already wrote.
+
+**Unchanged repositories are not paged at all.** When the Hub's repository list could
+be read (``settings.hub_repository_listing``; :meth:`HubClient.repository_times`, two
+requests for the whole namespace), a repository whose ``last_updated`` (its last push)
+equals the one stored when its tag pages were last read cleanly
+(``image_repositories.hub_last_updated``) is skipped, unless a full page-through is due.
+The time is stored only after a clean paging, in the run's last Hub transaction, so a
+killed run leaves the repository to be paged again. Without the list (disabled, or
+the Hub did not answer it) every repository is paged as above.
 """
 
 from __future__ import annotations
@@ -30,12 +39,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from indexer.errors import UpstreamError
@@ -67,6 +76,10 @@ class HubPlan:
     full: bool
     #: the repository's id, when the index has it already
     repository_id: int | None = None
+    #: the Hub's last push time of the repository, from this run's repository list
+    hub_time: datetime | None = None
+    #: the last push is the one already read: nothing to page
+    unchanged: bool = False
 
 
 def _load_unfinished(value: str | None) -> set[str]:
@@ -85,15 +98,22 @@ async def plan_hub_paging(
     *,
     full_reconcile: bool | None,
     now: datetime,
+    hub_times: Mapping[str, datetime | None] | None = None,
 ) -> tuple[list[HubPlan], set[str]]:
-    """Each repository's mode, and the repositories left unfinished by earlier runs."""
+    """Each repository's mode, and the repositories left unfinished by earlier runs.
+
+    ``hub_times``: the Hub's repository list of this run (name to last push), if read.
+    """
     names = sorted(set(repositories))
     async with ctx.database.session() as session:
         known = {
-            name: (repository_id, watermark)
-            for name, repository_id, watermark in await session.execute(
+            name: (repository_id, watermark, last_read)
+            for name, repository_id, watermark, last_read in await session.execute(
                 select(
-                    ImageRepository.name, ImageRepository.id, ImageRepository.hub_reconciled_at
+                    ImageRepository.name,
+                    ImageRepository.id,
+                    ImageRepository.hub_reconciled_at,
+                    ImageRepository.hub_last_updated,
                 ).where(ImageRepository.name.in_(names))
             )
         }
@@ -101,14 +121,16 @@ async def plan_hub_paging(
     max_age = timedelta(days=ctx.settings.full_reconcile_days)
     plans = []
     for name in names:
-        repository_id, watermark = known.get(name, (None, None))
+        repository_id, watermark, last_read = known.get(name, (None, None, None))
         full = (
             full_reconcile is True
             or watermark is None
             or name in unfinished
             or (full_reconcile is None and now - watermark > max_age)
         )
-        plans.append(HubPlan(name, full, repository_id))
+        hub_time = hub_times.get(name) if hub_times is not None else None
+        unchanged = not full and hub_time is not None and hub_time == last_read
+        plans.append(HubPlan(name, full, repository_id, hub_time, unchanged))
     return plans, unfinished
 
 
@@ -232,15 +254,42 @@ def _store_unfinished(names: set[str]) -> StoreAction[None]:
     return write
 
 
+def _store_hub_times(ids: _RepositoryIds, times: dict[str, datetime]) -> StoreAction[None]:
+    """Store the last push times of the repositories whose paging finished cleanly."""
+
+    async def write(session: AsyncSession) -> None:
+        for name, moment in sorted(times.items()):
+            repository_id = await ids.get(session, name)
+            await session.execute(
+                update(ImageRepository)
+                .where(ImageRepository.id == repository_id)
+                .values(hub_last_updated=moment)
+            )
+
+    return write
+
+
 async def run_hub_stage(
-    ctx: RunContext, repositories: Sequence[str], *, full_reconcile: bool | None
+    ctx: RunContext,
+    repositories: Sequence[str],
+    *,
+    full_reconcile: bool | None,
+    hub_times: Awaitable[Mapping[str, datetime | None] | None] | None = None,
 ) -> None:
-    """Page the Hub tags of ``repositories`` and write them."""
+    """Page the Hub tags of ``repositories`` and write them.
+
+    ``hub_times``: the Hub's repository list of this run, when it is being read
+    (answers ``None`` when it could not be).
+    """
     now = utcnow()
+    times = await hub_times if hub_times is not None else None
     plans, unfinished = await plan_hub_paging(
-        ctx, repositories, full_reconcile=full_reconcile, now=now
+        ctx, repositories, full_reconcile=full_reconcile, now=now, hub_times=times
     )
     ctx.tally.hub_repositories = len(plans)
+    unchanged = [plan for plan in plans if plan.unchanged]
+    ctx.tally.hub_unchanged = ctx.tally.hub_repositories_done = len(unchanged)
+    plans = [plan for plan in plans if not plan.unchanged]
     if not plans:
         return
     started = unfinished | {plan.name for plan in plans}
@@ -254,9 +303,17 @@ async def run_hub_stage(
         for _ in range(pagers):
             group.create_task(_pager(ctx, queue, run))
     await ctx.writer.run_job(_store_unfinished(started - run.clean))
+    read = {
+        plan.name: plan.hub_time
+        for plan in plans
+        if plan.name in run.clean and plan.hub_time is not None
+    }
+    if read:
+        await ctx.writer.run_job(_store_hub_times(run.ids, read))
     log.info(
-        "hub: %d repositories paged, %d cleanly, %d full page-throughs",
+        "hub: %d repositories paged, %d cleanly, %d full page-throughs, %d unchanged",
         len(plans),
         len(run.clean),
         ctx.tally.hub_full_page_throughs,
+        ctx.tally.hub_unchanged,
     )

@@ -8,7 +8,10 @@ One run, in order:
    ``settings.concurrency``) for the whole run;
 3. ask for the official-images branch head with ``If-None-Match`` (the ETag of the
    last clean library part). A failure here, or of the listing that follows, is fatal:
-   the upstream is unreachable (the run is stored as failed and the error raised);
+   the upstream is unreachable (the run is stored as failed and the error raised).
+   Meanwhile, read the Hub's repository list (each repository's last push; see
+   :mod:`indexer.sync.hub_stage`); without it (an error, a 404) every repository is
+   paged, nothing is lost;
 4. run, concurrently and sharing the semaphore: the library stage (skipped on 304;
    :mod:`indexer.sync.library_stage`), the Hub stage (:mod:`indexer.sync.hub_stage`)
    and the store threads (:mod:`indexer.sync.store_thread`). A failure in one cancels the others;
@@ -26,10 +29,12 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from indexer.errors import NotFoundError, UpstreamError
 from indexer.settings import Settings
 from indexer.store.db import Database
 from indexer.store.models import ImageRepository
@@ -92,10 +97,48 @@ async def _link_parents_if_stale(session: AsyncSession) -> int:
     return changed
 
 
+async def _hub_times(ctx: RunContext) -> dict[str, datetime | None] | None:
+    """The Hub's repository list (name to last push), or ``None`` where it cannot be read."""
+    try:
+        return await ctx.hub.repository_times()
+    except UpstreamError as exc:
+        level = logging.INFO if isinstance(exc, NotFoundError) else logging.WARNING
+        log.log(
+            level,
+            "hub repository list not read (%s): every repository's tag pages are checked",
+            exc,
+        )
+        return None
+
+
 async def _stages(
     ctx: RunContext, *, only: Sequence[str], full_reconcile: bool | None
 ) -> _LibraryState:
-    """Branch head and listing, then the library and Hub stages with the writer."""
+    """Branch head and listing, then the library and Hub stages with the writer.
+
+    The Hub's repository list is read alongside the branch head (it needs nothing
+    from GitHub), so an unchanged night costs about one round trip.
+    """
+    hub_times = (
+        asyncio.create_task(_hub_times(ctx)) if ctx.settings.hub_repository_listing else None
+    )
+    try:
+        return await _stages_with(
+            ctx, only=only, full_reconcile=full_reconcile, hub_times=hub_times
+        )
+    finally:
+        if hub_times is not None and not hub_times.done():
+            hub_times.cancel()
+            await asyncio.wait([hub_times])
+
+
+async def _stages_with(
+    ctx: RunContext,
+    *,
+    only: Sequence[str],
+    full_reconcile: bool | None,
+    hub_times: asyncio.Task[dict[str, datetime | None] | None] | None,
+) -> _LibraryState:
     settings = ctx.settings
     etag = await usable_etag(ctx)
     async with ctx.database.session() as session:
@@ -123,7 +166,11 @@ async def _stages(
             async with asyncio.TaskGroup() as stages:
                 if head is not None and listing is not None:
                     stages.create_task(run_library_stage(ctx, head, listing, only=only))
-                stages.create_task(run_hub_stage(ctx, repositories, full_reconcile=full_reconcile))
+                stages.create_task(
+                    run_hub_stage(
+                        ctx, repositories, full_reconcile=full_reconcile, hub_times=hub_times
+                    )
+                )
         finally:
             flusher.cancel()
             await asyncio.wait([flusher])

@@ -44,6 +44,8 @@ class SyncTally:
     hub_pages: int = 0
     hub_full_page_throughs: int = 0
     hub_stopped_early: int = 0
+    #: repositories whose last push on the Hub was the one already read: not paged
+    hub_unchanged: int = 0
     tags_added: int = 0
     tags_changed: int = 0
     tags_removed: int = 0
@@ -154,7 +156,8 @@ def summary_lines(summary: SyncSummary) -> list[str]:
         (
             f"hub: {tally.hub_repositories_done}/{tally.hub_repositories} repositories, "
             f"{tally.hub_pages} pages ({tally.hub_full_page_throughs} complete page-throughs, "
-            f"{tally.hub_stopped_early} stopped early); tags {tally.tags_added} added, "
+            f"{tally.hub_stopped_early} stopped early), {tally.hub_unchanged} unchanged "
+            f"since the last read (not paged); tags {tally.tags_added} added, "
             f"{tally.tags_changed} changed, {tally.tags_removed} removed"
         ),
         f"errors: {tally.error_count} ({_counts(dict(sorted(tally.errors.items())))})",

@@ -139,6 +139,13 @@ def _page(response: Response) -> HubPage:
     return HubPage(url=response.url, count=body.count, next=body.next or None, results=body.results)
 
 
+def _aware(moment: datetime | None) -> datetime | None:
+    """A naive time of the Hub as UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
 def _repository_list(response: Response) -> _RepositoryListBody:
     try:
         return _REPOSITORY_LIST_DECODER.decode(response.body)
@@ -212,7 +219,7 @@ class HubClient:
                 headers={"Accept": "application/json"},
                 decode=_repository_list,
             )
-            times.update((entry.name, entry.last_updated) for entry in body.results)
+            times.update((entry.name, _aware(entry.last_updated)) for entry in body.results)
             url = self._next_url(body.next or None, seen)
         return times
 

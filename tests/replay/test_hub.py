@@ -159,3 +159,64 @@ async def test_snapshot_switch_changes_the_hub_view(
         != corpus.tag_definitions(seen_after[v.name], "python")[v.name]
     }
     assert changed == expected
+
+
+def _repositories_url(replay: ReplayServer, namespace: str = "library") -> str:
+    return f"{replay.hub_url}/v2/namespaces/{namespace}/repositories"
+
+
+@pytest.mark.asyncio
+async def test_repository_list(replay: ReplayServer, session: aiohttp.ClientSession) -> None:
+    entries = await _all_pages(session, _repositories_url(replay))
+    corpus = replay.corpus
+    served = {
+        name for name in corpus.hub_repositories if hub_tags_for(corpus, "dense-current", name)
+    }
+    assert [entry["name"] for entry in entries if entry["name"] in served] == [
+        entry["name"] for entry in entries
+    ]
+    assert {entry["name"] for entry in entries} == served
+    times = [entry["last_updated"] for entry in entries]
+    assert times == sorted(times, reverse=True)  # newest first
+    for entry in entries:
+        assert entry["namespace"] == "library"
+        newest_tag = max(
+            v.last_updated for v in hub_tags_for(corpus, "dense-current", entry["name"])
+        )
+        moment = parse_hub_time(entry["last_updated"])
+        assert moment >= parse_hub_time(newest_tag)
+    by_name = await _get(session, _repositories_url(replay), page_size=100, ordering="name")
+    names = [entry["name"] for entry in by_name["results"]]
+    assert names == sorted(names)
+    assert by_name["count"] == len(served)
+    async with session.get(_repositories_url(replay, "someone")) as response:
+        assert response.status == 404
+
+
+@pytest.mark.asyncio
+async def test_a_repository_time_moves_exactly_when_its_tags_change(
+    replay: ReplayServer, session: aiohttp.ClientSession
+) -> None:
+    async def times_and_contents() -> tuple[dict[str, str], dict[str, set[tuple[str, str]]]]:
+        listed = await _all_pages(session, _repositories_url(replay))
+        times = {entry["name"]: entry["last_updated"] for entry in listed}
+        contents = {
+            name: {
+                (tag["name"], tag["digest"])
+                for tag in await _all_pages(session, _tags_url(replay, name))
+            }
+            for name in times
+        }
+        return times, contents
+
+    replay.switch_snapshot("dense-previous")
+    before, before_tags = await times_and_contents()
+    assert (await times_and_contents())[0] == before  # the same snapshot: the same times
+    replay.switch_snapshot("dense-current")
+    after, after_tags = await times_and_contents()
+    common = set(before) & set(after)
+    moved = {name for name in common if after[name] != before[name]}
+    changed = {name for name in common if after_tags[name] != before_tags[name]}
+    assert moved == changed
+    assert changed  # the corpus has changes between the two
+    assert all(after[name] > before[name] for name in moved)

@@ -146,7 +146,8 @@ async def test_full_sync_matches_the_corpus_then_a_second_sync_changes_nothing(
     assert all(kind == "dockerfile" for kind, *_ in errors)
     assert len(errors) == first.errors == len(missing)
 
-    # a second sync against the unchanged upstream: no library file, no Dockerfile, no row
+    # a second sync against the unchanged upstream: no library file, no Dockerfile, no
+    # tag page (the Hub's repository list shows no new push), no row
     before = await table_snapshot(database_url)
     replay.counters.reset()
     second = await sync_once(settings)
@@ -156,8 +157,18 @@ async def test_full_sync_matches_the_corpus_then_a_second_sync_changes_nothing(
     assert replay.counters.requests["library_listing"] == 0
     assert replay.counters.requests["library_file"] == 0
     assert replay.counters.requests["dockerfile"] == 0
+    assert replay.counters.requests["hub_repositories"] == 2  # 100 repositories a page
+    assert replay.counters.requests["hub_tags"] == 0
+    assert second.tally.hub_unchanged == len(files)
+    assert await table_snapshot(database_url) == before
+
+    # without the repository list, each repository's first tag page shows nothing new
+    replay.counters.reset()
+    third = await sync_once(settings.replace(hub_repository_listing=False))
+    assert third.status == "ok"
+    assert replay.counters.requests["hub_repositories"] == 0
     assert replay.counters.requests["hub_tags"] == len(files)  # one page each, then stop
-    assert second.tally.hub_stopped_early == len(files)
+    assert third.tally.hub_stopped_early == len(files)
     assert await table_snapshot(database_url) == before
     runs = await query(
         database_url,

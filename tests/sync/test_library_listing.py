@@ -43,7 +43,9 @@ async def test_etag_skips_an_unchanged_library_and_vanished_files_become_unmaint
         second = await sync_once(settings)
         assert second.library_unchanged
         assert replay.counters.requests["library_listing"] == 0
-        assert replay.counters.requests["hub_tags"] == 2  # the Hub is still paged
+        # the Hub is still checked: its repository list shows no new push
+        assert replay.counters.requests["hub_repositories"] == 1
+        assert replay.counters.requests["hub_tags"] == 0
 
         replay.switch_snapshot("new")
         await sync_once(settings, only=["app"])  # an --only run marks nothing

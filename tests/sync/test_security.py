@@ -102,7 +102,11 @@ async def test_a_next_link_to_another_host_is_not_followed(tmp_path: Path) -> No
             settings = replay_settings(replay, database_url, hub_url=f"{hub_base}/hub")
             summary = await sync_once(settings)
     assert trapped.seen == []
-    assert len(hub_recorder.seen) == 1
+    # the repository list (404 here: every repository is paged) and one tag page
+    assert [seen.path for seen in hub_recorder.seen] == [
+        "/hub/v2/namespaces/library/repositories",
+        "/hub/v2/namespaces/library/repositories/app/tags",
+    ]
     assert summary.status == "partial"
     errors = await query(database_url, "SELECT item_kind, item, error_kind FROM sync_errors")
     assert errors == [("hub-page", foreign_next, "forbidden-target")]

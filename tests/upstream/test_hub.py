@@ -292,3 +292,95 @@ def test_repository_names_are_single_segments() -> None:
     for bad in ("", "..", "a/b"):
         with pytest.raises(ForbiddenTargetError):
             client.tags_url(bad)
+
+
+REPOSITORIES = "/hub/v2/namespaces/library/repositories"
+
+
+def repository_entry(name: str, last_updated: str | None) -> dict[str, object]:
+    """A repository as the Hub's repository list answers it, extra fields included."""
+    return {
+        "name": name,
+        "namespace": "library",
+        "repository_type": "image",
+        "status": 1,
+        "is_private": False,
+        "star_count": 9,
+        "pull_count": 1_000_000,
+        "last_updated": last_updated,
+        "date_registered": "2014-06-05T19:00:00Z",
+    }
+
+
+@pytest.mark.asyncio
+async def test_repository_times_follow_next_and_read_last_updated() -> None:
+    base = ""
+
+    async def handle(request: web.Request) -> web.Response:
+        if request.query.get("page") == "2":
+            return web.json_response(
+                {
+                    "count": 3,
+                    "next": None,
+                    "previous": None,
+                    "results": [repository_entry("debian", "2026-09-17T20:38:01.774926")],
+                }
+            )
+        return web.json_response(
+            {
+                "count": 3,
+                "next": f"{base}{REPOSITORIES}?page=2&page_size=100",
+                "previous": None,
+                "results": [
+                    repository_entry("python", "2026-09-18T01:02:03.123456Z"),
+                    repository_entry("scratch", None),
+                ],
+            }
+        )
+
+    async with rig({REPOSITORIES: handle}) as r:
+        base = r.base
+        times = await HubClient(r.http, r.settings).repository_times()
+    assert [entry.path_qs for entry in r.recorder.seen] == [
+        f"{REPOSITORIES}?page_size=100&ordering=last_updated",
+        f"{REPOSITORIES}?page=2&page_size=100",
+    ]
+    assert times == {
+        "python": datetime(2026, 9, 18, 1, 2, 3, 123456, tzinfo=UTC),
+        "scratch": None,
+        "debian": datetime(2026, 9, 17, 20, 38, 1, 774926, tzinfo=UTC),  # naive: UTC
+    }
+    assert r.http.stats.requests["hub-repositories"] == 2
+
+
+@pytest.mark.asyncio
+async def test_repository_times_refuse_a_foreign_next_and_retry_a_malformed_list() -> None:
+    answers = ['{"count": 1, "next": null, "results": [{"name": 5}]}']
+
+    async def handle(request: web.Request) -> web.Response:
+        if answers:
+            return web.Response(text=answers.pop(), content_type="application/json")
+        return web.json_response(
+            {"count": 1, "next": "http://elsewhere.test/hub/next", "results": []}
+        )
+
+    async with rig({REPOSITORIES: handle}) as r:
+        with pytest.raises(ForbiddenTargetError, match="next link outside") as caught:
+            await HubClient(r.http, r.settings).repository_times()
+    assert caught.value.url == "http://elsewhere.test/hub/next"
+    assert len(r.recorder.seen) == 2
+    assert r.http.stats.failures["malformed"] == 1
+
+
+@pytest.mark.asyncio
+async def test_a_malformed_tag_page_names_the_place_of_the_fault() -> None:
+    async def handle(request: web.Request) -> web.Response:
+        body = page_document(["3.13"], None)
+        body["results"][0]["images"][0]["size"] = "big"  # type: ignore[index]
+        return web.json_response(body)
+
+    async with rig({TAGS: handle}, max_tries=1) as r:
+        with pytest.raises(UpstreamError) as caught:
+            async for _ in HubClient(r.http, r.settings).pages("python"):
+                pass
+    assert "$.results[0].images[0].size" in str(caught.value)
