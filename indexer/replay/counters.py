@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 __all__ = ["ENDPOINT_KINDS", "EndpointKind", "ReplayCounters", "classify"]
 
@@ -25,15 +25,7 @@ EndpointKind = Literal[
     "hub_repositories",
     "other",
 ]
-ENDPOINT_KINDS: Final[tuple[EndpointKind, ...]] = (
-    "branch_head",
-    "library_listing",
-    "library_file",
-    "dockerfile",
-    "hub_tags",
-    "hub_repositories",
-    "other",
-)
+ENDPOINT_KINDS: Final[tuple[EndpointKind, ...]] = get_args(EndpointKind)
 
 _PATTERNS: Final[tuple[tuple[re.Pattern[str], EndpointKind], ...]] = (
     (re.compile(r"^/hub/v2/namespaces/[^/]+/repositories/[^/]+/tags/?$"), "hub_tags"),
