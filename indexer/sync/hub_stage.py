@@ -29,8 +29,8 @@ be read (``settings.hub_repository_listing``; :meth:`HubClient.repository_times`
 requests for the whole namespace), a repository whose ``last_updated`` (its last push)
 equals the one stored when its tag pages were last read cleanly
 (``image_repositories.hub_last_updated``) is skipped, unless a full page-through is due.
-The time is stored only after a clean paging, in the run's last Hub transaction, so a
-killed run leaves the repository to be paged again. Without the list (disabled, or
+The time is stored only after a clean paging, in one transaction at the end of the
+stage, so a failed or killed paging leaves the repository to be paged again. Without the list (disabled, or
 the Hub did not answer it) every repository is paged as above.
 """
 

@@ -29,10 +29,9 @@ def _ghost_time(replay: ReplayServer) -> str:
 
 @pytest.mark.asyncio
 async def test_unchanged_repositories_are_skipped_and_a_push_is_paged(
-    tmp_path: Path, corpus: Corpus
+    database_url: str, second_database_url: str, corpus: Corpus
 ) -> None:
-    database_url = await fresh_sqlite(tmp_path)
-    clean_url = await fresh_sqlite(tmp_path, "clean.db")
+    clean_url = second_database_url
     async with ReplayServer(corpus, snapshot="dense-previous") as replay:
         settings = replay_settings(replay, database_url, hub_page_size=10)
         first = await sync_once(settings, only=[GHOST])

@@ -393,3 +393,36 @@ def test_url_is_under_compares_scheme_host_port_and_prefix() -> None:
     assert not url_is_under("http://user@127.0.0.1:8080/hub/v2/x", base)
     assert url_is_under("https://hub.docker.com/v2/x", "https://hub.docker.com")
     assert url_is_under("https://HUB.docker.com:443/v2/x", "https://hub.docker.com/")
+
+
+# --- slots -------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_waiting_library_and_hub_requests_go_before_dockerfiles() -> None:
+    held = asyncio.Event()
+    arrived = asyncio.Event()
+    order: list[str] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        order.append(request.path)
+        if request.path == "/first":
+            arrived.set()
+            await held.wait()
+        return web.Response(text="ok")
+
+    async with rig({"/{tail:.*}": answer}, concurrency=1) as r:
+        first = asyncio.create_task(r.http.get_text(f"{r.base}/first", kind="dockerfile"))
+        await arrived.wait()
+        queued = []
+        for path, kind in [
+            ("/dockerfile-1", "dockerfile"),
+            ("/dockerfile-2", "dockerfile"),
+            ("/hub-page", "hub-tags"),
+            ("/library-file", "library-file"),
+        ]:
+            queued.append(asyncio.create_task(r.http.get_text(f"{r.base}{path}", kind=kind)))
+            await asyncio.sleep(0.01)
+        held.set()
+        await asyncio.gather(first, *queued)
+    assert order == ["/first", "/library-file", "/hub-page", "/dockerfile-1", "/dockerfile-2"]
