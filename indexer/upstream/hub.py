@@ -196,9 +196,13 @@ class HubClient:
             url = self._next_url(page.next, seen)
 
     def repositories_url(self) -> str:
-        """The URL of the first page of the namespace's repository list, newest first."""
+        """The URL of the first page of the namespace's repository list, by name.
+
+        By name, so a push while the list is read moves no entry to another page (one
+        that went missing would only be paged, not skipped).
+        """
         namespace = quote(self._settings.hub_namespace, safe="")
-        query = urlencode({"page_size": 100, "ordering": "last_updated"})
+        query = urlencode({"page_size": 100, "ordering": "name"})
         return f"{self._base}/v2/namespaces/{namespace}/repositories?{query}"
 
     async def repository_times(self) -> dict[str, datetime | None]:
