@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -561,7 +561,15 @@ async def link_parents(session: AsyncSession) -> int:
     fresh database) PostgreSQL plans such a subquery with sequential scans, once per build.
     Only builds whose link is missing or stale are written (a no-change call writes no
     row). Returns how many links changed (a build whose two links changed counts twice).
+
+    On PostgreSQL the four tables' planner statistics are refreshed first (``ANALYZE``
+    samples a bounded number of rows, so it stays cheap on large tables): right after
+    a first sync autovacuum has not analyzed them yet, and without statistics the
+    stanza update joined the builds on architecture first (6 million intermediate
+    rows for the corpus' 6,000 builds, 0.7 s instead of 0.1 s).
     """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("ANALYZE builds, tags, stanza_tags, stanzas"))
     target = (
         select(Tag.id)
         .join(ImageRepository, ImageRepository.id == Tag.repository_id)
