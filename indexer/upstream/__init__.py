@@ -25,7 +25,7 @@ from indexer.upstream.http import (
     rate_limit_delay,
     url_is_under,
 )
-from indexer.upstream.hub import HubClient, HubImage, HubPage, HubTag, parse_hub_time
+from indexer.upstream.hub import HubClient, HubImage, HubPage, HubTag
 
 __all__ = [
     "USER_AGENT",
@@ -43,7 +43,6 @@ __all__ = [
     "UpstreamHttp",
     "backoff_delay",
     "dockerfile_url",
-    "parse_hub_time",
     "rate_limit_delay",
     "url_is_under",
 ]

@@ -23,7 +23,6 @@ straight into the typed structs by msgspec.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from typing import Annotated
@@ -35,9 +34,7 @@ from indexer.errors import ForbiddenTargetError, UpstreamError
 from indexer.settings import Settings
 from indexer.upstream.http import Response, ShapeError, UpstreamHttp, url_is_under
 
-__all__ = ["HubClient", "HubImage", "HubPage", "HubTag", "parse_hub_time"]
-
-_FRACTION = re.compile(r"(\.\d{6})\d+")
+__all__ = ["HubClient", "HubImage", "HubPage", "HubTag"]
 
 
 class HubImage(msgspec.Struct, frozen=True, gc=False):
@@ -102,27 +99,6 @@ class HubPage(msgspec.Struct, frozen=True, gc=False):
 #: tags, and doing this in Python (``json`` plus checks) was its largest CPU cost
 _PAGE_DECODER = msgspec.json.Decoder(_PageBody)
 _REPOSITORY_LIST_DECODER = msgspec.json.Decoder(_RepositoryListBody)
-
-
-def parse_hub_time(value: object, what: str) -> datetime | None:
-    """An ISO 8601 time of the Hub (``2024-06-19T16:40:09.123456Z``) as an aware datetime.
-
-    ``None`` stays ``None``; a naive time is taken as UTC; anything else is a `ShapeError`.
-    """
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ShapeError(f"{what} is not a string")
-    try:
-        # Python 3.11 reads the Hub's form ("Z", digits past the microsecond) as it
-        # is; the fraction is cut to microseconds first only for what it rejects
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            moment = datetime.fromisoformat(_FRACTION.sub(r"\1", value))
-        except ValueError:
-            raise ShapeError(f"{what} is not an ISO time: {value!r}") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _page(response: Response) -> HubPage:

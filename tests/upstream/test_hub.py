@@ -14,9 +14,7 @@ from indexer.upstream import (
     HubClient,
     HubImage,
     HubPage,
-    ShapeError,
     UpstreamHttp,
-    parse_hub_time,
 )
 from tests.upstream.servers import Recorder, rig, serve, settings_for
 
@@ -267,20 +265,19 @@ async def test_malformed_pages_are_retried(malformed: str) -> None:
     assert r.http.stats.failures["malformed"] == 1
 
 
-def test_parse_hub_time() -> None:
-    assert parse_hub_time(None, "t") is None
-    assert parse_hub_time("2024-06-19T16:40:09Z", "t") == datetime(
-        2024, 6, 19, 16, 40, 9, tzinfo=UTC
-    )
-    nanos = parse_hub_time("2024-06-19T16:40:09.123456789Z", "t")
-    assert nanos == datetime(2024, 6, 19, 16, 40, 9, 123456, tzinfo=UTC)
-    assert parse_hub_time("2024-06-19T16:40:09", "t") == datetime(
-        2024, 6, 19, 16, 40, 9, tzinfo=UTC
-    )
-    with pytest.raises(ShapeError):
-        parse_hub_time(12, "t")
-    with pytest.raises(ShapeError):
-        parse_hub_time("not a time", "t")
+@pytest.mark.asyncio
+async def test_hub_times_past_the_microsecond_and_without_a_zone() -> None:
+    async def handle(request: web.Request) -> web.Response:
+        body = page_document(["a", "b"], None)
+        body["results"][0]["last_updated"] = "2024-06-19T16:40:09.123456789Z"  # type: ignore[index]
+        body["results"][1]["last_updated"] = "2024-06-19T16:40:09"  # type: ignore[index]
+        return web.json_response(body)
+
+    async with rig({TAGS: handle}) as r:
+        (page,) = [page async for page in HubClient(r.http, r.settings).pages("python")]
+    first, second = page.results
+    assert first.last_updated == datetime(2024, 6, 19, 16, 40, 9, 123457, tzinfo=UTC)
+    assert second.last_updated == datetime(2024, 6, 19, 16, 40, 9)  # naive: the store takes UTC
 
 
 def test_repository_names_are_single_segments() -> None:
