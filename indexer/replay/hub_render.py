@@ -8,6 +8,10 @@ the real Hub's fields (``creator``, ``id``, ``images[]`` with ``features``,
 ``tag_status``, ``tag_last_pulled``, ``tag_last_pushed``, ``content_type``); values the
 corpus lacks are deterministic stand-ins (ids from hashes, ``last_pulled`` = the
 snapshot's commit date).
+
+The repository list of the namespace (``GET /v2/namespaces/{ns}/repositories``) is
+rendered once per snapshot: one entry per repository with a tag served, its
+``last_updated`` from :meth:`HubPages.push_time`.
 """
 
 from __future__ import annotations
