@@ -28,7 +28,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from indexer.store.models import SyncState, utcnow
 from indexer.store.writes import insert_statement
 
-__all__ = ["LINKS_STALE_KEY", "delete_state", "get_state", "mark_links_stale", "set_state"]
+__all__ = [
+    "LINKS_STALE_KEY",
+    "StaleLinksMark",
+    "delete_state",
+    "get_state",
+    "mark_links_stale",
+    "set_state",
+]
 
 LINKS_STALE_KEY = "links.stale"
 
@@ -62,3 +69,21 @@ async def delete_state(session: AsyncSession, key: str) -> None:
 async def mark_links_stale(session: AsyncSession) -> None:
     """Note, in the caller's transaction, that parent links must be recomputed."""
     await set_state(session, LINKS_STALE_KEY, "1")
+
+
+class StaleLinksMark:
+    """`mark_links_stale` once per run.
+
+    The mark stays set from the first transaction that commits it until the run's final
+    relink deletes it, so the writes after that one need not write it again; a killed
+    run has committed it with its first such write. Used by one writer (transactions
+    in order, one at a time), whose failing transaction ends the run.
+    """
+
+    def __init__(self) -> None:
+        self.marked = False
+
+    async def __call__(self, session: AsyncSession) -> None:
+        if not self.marked:
+            await mark_links_stale(session)
+            self.marked = True

@@ -51,7 +51,7 @@ from indexer.errors import UpstreamError
 from indexer.store.bulk_writes import reconcile_hub_tags, write_hub_tags_bulk
 from indexer.store.models import ImageRepository, utcnow
 from indexer.store.records import HubTagFacts
-from indexer.store.state import get_state, mark_links_stale, set_state
+from indexer.store.state import StaleLinksMark, get_state, set_state
 from indexer.store.writes import HubWriteResult, ensure_repository
 from indexer.sync.run_context import RunContext
 from indexer.sync.store_thread import StoreAction
@@ -149,7 +149,11 @@ class _RepositoryIds:
 
 
 def _write_page(
-    ids: _RepositoryIds, repository: str, records: Sequence[HubTagFacts], now: datetime
+    ids: _RepositoryIds,
+    repository: str,
+    records: Sequence[HubTagFacts],
+    now: datetime,
+    mark_links_stale: StaleLinksMark,
 ) -> StoreAction[HubWriteResult]:
     async def write(session: AsyncSession) -> HubWriteResult:
         repository_id = await ids.get(session, repository)
@@ -207,7 +211,7 @@ async def _page_repository(ctx: RunContext, plan: HubPlan, run: _HubRun) -> bool
                 tally.hub_pages += 1
                 records = page.results
                 future = await ctx.writer.submit(
-                    _write_page(run.ids, plan.name, records, run.now),
+                    _write_page(run.ids, plan.name, records, run.now, ctx.links_stale),
                     on_commit=_count_page(ctx),
                 )
                 if plan.full:

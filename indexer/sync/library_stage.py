@@ -38,7 +38,7 @@ from indexer.store.cache import CachedContent, dockerfile_content_id
 from indexer.store.models import Build, ImageRepository, Stanza
 from indexer.store.models import LibraryFile as LibraryFileRow
 from indexer.store.records import LibraryFileRecord
-from indexer.store.state import get_state, mark_links_stale, set_state
+from indexer.store.state import StaleLinksMark, get_state, set_state
 from indexer.store.writes import LibraryWriteResult, mark_repositories_unmaintained
 from indexer.sync.dockerfile_stage import (
     DockerfileFetcher,
@@ -206,7 +206,10 @@ async def _read_files(
 
 
 def _write_action(
-    record: LibraryFileRecord, item: _ParsedFile, resolved: ResolvedLibraryFile
+    record: LibraryFileRecord,
+    item: _ParsedFile,
+    resolved: ResolvedLibraryFile,
+    mark_links_stale: StaleLinksMark,
 ) -> StoreAction[LibraryWriteResult]:
     """The repository's transaction: fetched texts, the library file, the stale-links mark.
 
@@ -270,7 +273,7 @@ async def _resolve_files(
             stanzas=resolved.stanzas,
         )
         future = await ctx.writer.submit(
-            _write_action(record, item, resolved),
+            _write_action(record, item, resolved, ctx.links_stale),
             on_commit=_committed(ctx, fetcher, record, list(resolved.fetched)),
         )
         state.writes.append(future)
@@ -366,7 +369,7 @@ async def _finish_full_listing(
     async def write(session: AsyncSession) -> list[str]:
         gone = await mark_repositories_unmaintained(session, listed)
         if gone:
-            await mark_links_stale(session)
+            await ctx.links_stale(session)
         # the ETag is a watermark: it advances only after a clean library part
         await set_state(session, ETAG_KEY, head.etag if clean else None)
         await set_state(session, COMMIT_KEY, head.sha)

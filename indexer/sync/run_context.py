@@ -12,6 +12,7 @@ from indexer.errors import IndexerError
 from indexer.settings import Settings
 from indexer.store.db import Database
 from indexer.store.runs import ItemError, add_item_errors
+from indexer.store.state import StaleLinksMark
 from indexer.sync.store_thread import StoreThread
 from indexer.sync.summary import SyncTally
 from indexer.upstream.github import GitHubClient
@@ -56,6 +57,8 @@ class RunContext:
     tally: SyncTally
     #: set: take no new work, finish what is in flight (a graceful stop)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    #: marks the parent links stale in the first write job that needs it (writer only)
+    links_stale: StaleLinksMark = field(default_factory=StaleLinksMark)
     _pending_errors: list[ItemError] = field(default_factory=list)
 
     @property

@@ -264,7 +264,9 @@ class StoreThread:
             finally:
                 engine.dispose()
             return
-        database = Database(url.render_as_string(hide_password=False))
+        # the thread's one connection is checked out back to back, one transaction
+        # after another: a liveness ping before each would cost a round trip per job
+        database = Database(url.render_as_string(hide_password=False), pool_pre_ping=False)
         try:
             yield database.session
         finally:
