@@ -164,17 +164,22 @@ async def timed_sync(settings: Settings, database: Database) -> tuple[RunFigures
     return figures, summary
 
 
-async def bench_backend(
-    backend: str, database_url: str, replay_url: str, args: argparse.Namespace
-) -> BackendFigures:
-    await upgrade(database_url)
-    settings = Settings(
+def replay_settings(database_url: str, replay_url: str, args: argparse.Namespace) -> Settings:
+    """Settings that sync ``database_url`` from the replay server at ``replay_url``."""
+    return Settings(
         database_url=database_url,
         hub_url=f"{replay_url}/hub",
         github_api_url=f"{replay_url}/github-api",
         github_raw_url=f"{replay_url}/github-raw",
         concurrency=args.concurrency,
     )
+
+
+async def bench_backend(
+    backend: str, database_url: str, replay_url: str, args: argparse.Namespace
+) -> BackendFigures:
+    await upgrade(database_url)
+    settings = replay_settings(database_url, replay_url, args)
     database = Database(database_url)
     try:
         full, _ = await timed_sync(settings, database)
@@ -262,13 +267,7 @@ async def warm_up(replay_url: str, args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="indexer-bench-warm-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'warm.db'}"
         await upgrade(url)
-        settings = Settings(
-            database_url=url,
-            hub_url=f"{replay_url}/hub",
-            github_api_url=f"{replay_url}/github-api",
-            github_raw_url=f"{replay_url}/github-raw",
-            concurrency=args.concurrency,
-        )
+        settings = replay_settings(url, replay_url, args)
         database = Database(url)
         try:
             await run_sync(settings, database)
