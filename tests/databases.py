@@ -14,17 +14,36 @@ import asyncio
 import itertools
 import os
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from indexer.store.db import Database
 from indexer.store.migrate import upgrade
 
-__all__ = ["BACKENDS", "PostgresDatabases", "migrated_sqlite_url", "postgres_admin_url"]
+__all__ = [
+    "BACKENDS",
+    "PostgresDatabases",
+    "fetch_rows",
+    "migrated_sqlite_url",
+    "postgres_admin_url",
+]
 
 BACKENDS = ("sqlite", "postgresql")
 DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+async def fetch_rows(database_url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """The rows of one SQL statement, as tuples."""
+    database = Database(database_url)
+    try:
+        async with database.session() as session:
+            return [tuple(row) for row in (await session.execute(text(sql), params)).all()]
+    finally:
+        await database.dispose()
 
 
 def postgres_admin_url() -> str:

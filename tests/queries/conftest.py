@@ -13,11 +13,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from indexer.cli.main import main
-from indexer.store.db import Database
-from tests.databases import BACKENDS, PostgresDatabases, migrated_sqlite_url
+from tests.databases import BACKENDS, PostgresDatabases, fetch_rows, migrated_sqlite_url
 from tests.queries.lineage_fixture import load_lineage_graph
 
 
@@ -71,15 +69,6 @@ def cli(lineage_url: str, capsys: pytest.CaptureFixture[str]) -> Cli:
     return Cli(lineage_url, capsys)
 
 
-async def _query(database_url: str, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    database = Database(database_url)
-    try:
-        async with database.session() as session:
-            return [tuple(row) for row in (await session.execute(text(sql), params)).all()]
-    finally:
-        await database.dispose()
-
-
 def query(database_url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
     """Rows of one SQL statement."""
-    return asyncio.run(_query(database_url, sql, params))
+    return asyncio.run(fetch_rows(database_url, sql, **params))

@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from indexer.platforms import hub_platform
-from indexer.store.db import Database
 from indexer.store.records import (
     BuildRecord,
     HubImageRecord,
@@ -31,7 +30,7 @@ from indexer.store.records import (
     LibraryFileRecord,
     StanzaRecord,
 )
-from indexer.store.writes import link_parents, write_hub_tags, write_library_file
+from tests.store.handmade import write_graph
 
 __all__ = [
     "DIGESTS",
@@ -244,19 +243,12 @@ def debian_hub_tags() -> list[HubTagRecord]:
 
 async def write_lineage_graph(database_url: str) -> None:
     """Write the graph: the debian file with buster first, then without it (buster retired)."""
-    database = Database(database_url)
-    try:
-        for record in (DEBIAN_WITH_BUSTER, DEBIAN, *LIBRARY):
-            async with database.session() as session:
-                await write_library_file(session, record, now=NOW)
-        async with database.session() as session:
-            await write_hub_tags(session, "python", python_hub_tags(), now=NOW)
-        async with database.session() as session:
-            await write_hub_tags(session, "debian", debian_hub_tags(), now=NOW)
-        async with database.session() as session:
-            await link_parents(session)
-    finally:
-        await database.dispose()
+    await write_graph(
+        database_url,
+        (DEBIAN_WITH_BUSTER, DEBIAN, *LIBRARY),
+        {"python": python_hub_tags(), "debian": debian_hub_tags()},
+        now=NOW,
+    )
 
 
 def load_lineage_graph(database_url: str) -> None:

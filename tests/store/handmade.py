@@ -6,6 +6,7 @@ Two architectures, aliases, a SharedTag, written through the store's own writes.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from indexer.store.db import Database
@@ -105,19 +106,30 @@ HUB = {
 }
 
 
-async def write_handmade_graph(database_url: str) -> None:
+async def write_graph(
+    database_url: str,
+    library: Iterable[LibraryFileRecord],
+    hub: Mapping[str, Sequence[HubTagRecord]],
+    *,
+    now: datetime = NOW,
+) -> None:
+    """Write library files, then Hub tags, a transaction each, then link the parents."""
     database = Database(database_url)
     try:
-        for record in LIBRARY:
+        for record in library:
             async with database.session() as session:
-                await write_library_file(session, record, now=NOW)
-        for repository, tags in HUB.items():
+                await write_library_file(session, record, now=now)
+        for repository, tags in hub.items():
             async with database.session() as session:
-                await write_hub_tags(session, repository, tags, now=NOW)
+                await write_hub_tags(session, repository, tags, now=now)
         async with database.session() as session:
             await link_parents(session)
     finally:
         await database.dispose()
+
+
+async def write_handmade_graph(database_url: str) -> None:
+    await write_graph(database_url, LIBRARY, HUB)
 
 
 def load_handmade_graph(database_url: str) -> None:

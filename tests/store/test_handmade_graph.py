@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from indexer.cli.main import main
-from indexer.store.db import Database
+from tests.databases import fetch_rows
 from tests.store.handmade import load_handmade_graph, write_handmade_graph
 
 
@@ -23,17 +22,8 @@ def run_cli(
     return status, captured.out, captured.err
 
 
-async def _query(database_url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    database = Database(database_url)
-    try:
-        async with database.session() as session:
-            return [tuple(row) for row in (await session.execute(text(sql), params)).all()]
-    finally:
-        await database.dispose()
-
-
 def query(database_url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    return asyncio.run(_query(database_url, sql, **params))
+    return asyncio.run(fetch_rows(database_url, sql, **params))
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from indexer.store.db import Database
 from indexer.store.migrate import upgrade
 from indexer.store.models import Base
 from indexer.sync import SyncSummary, run_sync
+from tests.databases import fetch_rows
 
 #: tables a sync may write even when nothing upstream changed
 AUDIT_TABLES = frozenset({"sync_runs", "sync_errors", "sync_state"})
@@ -69,13 +70,8 @@ async def fresh_sqlite(folder: Path, name: str = "indexer.db") -> str:
     return url
 
 
-async def query(database_url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    database = Database(database_url)
-    try:
-        async with database.session() as session:
-            return [tuple(row) for row in (await session.execute(text(sql), params)).all()]
-    finally:
-        await database.dispose()
+#: the rows of one SQL statement
+query = fetch_rows
 
 
 async def execute(database_url: str, sql: str) -> None:
