@@ -114,6 +114,16 @@ def _commit_json(state: ReplayState, snapshot: Snapshot, api: str) -> dict[str, 
     }
 
 
+def _etagged(
+    request: web.Request, kind: str, snapshot: Snapshot
+) -> tuple[dict[str, str], web.Response | None]:
+    """The caching headers of ``kind`` at ``snapshot``, and the ``304`` to answer instead
+    when the request's ``If-None-Match`` names that ETag."""
+    etag = etag_for(kind, snapshot.commit)
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=60, s-maxage=60"}
+    return headers, web.Response(status=304, headers=headers) if _matches(request, etag) else None
+
+
 async def branch_head(request: web.Request) -> web.Response:
     """``GET /github-api/repos/{owner}/{repo}/commits/{ref}``."""
     state = request.app[STATE_KEY]
@@ -123,10 +133,9 @@ async def branch_head(request: web.Request) -> web.Response:
     snapshot = _resolve_ref(state, ref)
     if snapshot is None:
         return github_error(422, f"No commit found for SHA: {ref}", _COMMIT_DOCS)
-    etag = etag_for("commit", snapshot.commit)
-    headers = {"ETag": etag, "Cache-Control": "private, max-age=60, s-maxage=60"}
-    if _matches(request, etag):
-        return web.Response(status=304, headers=headers)
+    headers, not_modified = _etagged(request, "commit", snapshot)
+    if not_modified is not None:
+        return not_modified
     api = base_url(request, "/github-api")
     return json_response(_commit_json(state, snapshot, api), headers=headers)
 
@@ -167,10 +176,9 @@ async def library_listing(request: web.Request) -> web.Response:
     snapshot = _resolve_ref(state, ref)
     if snapshot is None:
         return github_error(404, f"No commit found for the ref {ref}", _CONTENTS_DOCS)
-    etag = etag_for("contents/library", snapshot.commit)
-    headers = {"ETag": etag, "Cache-Control": "private, max-age=60, s-maxage=60"}
-    if _matches(request, etag):
-        return web.Response(status=304, headers=headers)
+    headers, not_modified = _etagged(request, "contents/library", snapshot)
+    if not_modified is not None:
+        return not_modified
     api, raw = base_url(request, "/github-api"), base_url(request, "/github-raw")
     return json_response(_listing_json(state, snapshot, api, raw), headers=headers)
 
