@@ -330,6 +330,20 @@ async def _heartbeat_loop(
 
 
 @asynccontextmanager
+async def _beating(
+    database: Database, lock: HeldLock, connection: AsyncConnection | None, interval: float
+) -> AsyncIterator[None]:
+    """The holder's heartbeat (`_heartbeat_loop`) while the body runs."""
+    beat = asyncio.create_task(_heartbeat_loop(database, lock, connection, interval))
+    try:
+        yield
+    finally:
+        beat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beat
+
+
+@asynccontextmanager
 async def _held_sqlite(
     database: Database,
     *,
@@ -348,13 +362,10 @@ async def _held_sqlite(
             raise _locked_error(current)
         await asyncio.sleep(poll_seconds)
     lock = HeldLock(holder, "sqlite")
-    beat = asyncio.create_task(_heartbeat_loop(database, lock, None, heartbeat_seconds))
     try:
-        yield lock
+        async with _beating(database, lock, None, heartbeat_seconds):
+            yield lock
     finally:
-        beat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await beat
         await _sqlite_release(database, lock)
 
 
@@ -373,15 +384,8 @@ async def _held_postgresql(
         lock = HeldLock(holder, "postgresql")
         try:
             await _pg_write_holder(connection, holder)
-            beat = asyncio.create_task(
-                _heartbeat_loop(database, lock, connection, heartbeat_seconds)
-            )
-            try:
+            async with _beating(database, lock, connection, heartbeat_seconds):
                 yield lock
-            finally:
-                beat.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await beat
         finally:
             await _pg_release(connection)
     finally:
