@@ -240,17 +240,6 @@ async def _pager(ctx: RunContext, queue: asyncio.Queue[HubPlan | None], run: _Hu
             run.clean.add(plan.name)
 
 
-async def _feed(
-    ctx: RunContext, queue: asyncio.Queue[HubPlan | None], plans: list[HubPlan], pagers: int
-) -> None:
-    for plan in plans:
-        if ctx.stopping:
-            break
-        await queue.put(plan)
-    for _ in range(pagers):
-        await queue.put(None)
-
-
 def _store_unfinished(names: set[str]) -> StoreAction[None]:
     async def write(session: AsyncSession) -> None:
         await set_state(session, UNFINISHED_KEY, json.dumps(sorted(names)) if names else None)
@@ -303,7 +292,7 @@ async def run_hub_stage(
     known = {plan.name: plan.repository_id for plan in plans if plan.repository_id is not None}
     run = _HubRun(now, _RepositoryIds(known))
     async with asyncio.TaskGroup() as group:
-        group.create_task(_feed(ctx, queue, plans, pagers))
+        group.create_task(ctx.feed(queue, plans, pagers))
         for _ in range(pagers):
             group.create_task(_pager(ctx, queue, run))
     await ctx.writer.run_job(_store_unfinished(started - run.clean))

@@ -279,20 +279,6 @@ async def _resolve_files(
         state.writes.append(future)
 
 
-async def _feed(
-    ctx: RunContext,
-    queue: asyncio.Queue[LibraryWork | None],
-    work: Sequence[LibraryWork],
-    workers: int,
-) -> None:
-    for item in work:
-        if ctx.stopping:
-            break
-        await queue.put(item)
-    for _ in range(workers):
-        await queue.put(None)
-
-
 async def _readers(
     ctx: RunContext,
     commit_sha: str,
@@ -339,7 +325,7 @@ async def run_library_stage(
     parsed_queue: asyncio.Queue[_ParsedFile | None] = asyncio.Queue(maxsize=concurrency)
     fetcher = DockerfileFetcher(ctx)
     async with asyncio.TaskGroup() as group:
-        group.create_task(_feed(ctx, read_queue, work, readers))
+        group.create_task(ctx.feed(read_queue, work, readers))
         group.create_task(
             _readers(
                 ctx,

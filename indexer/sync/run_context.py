@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +24,8 @@ from indexer.upstream.hub import HubClient
 __all__ = ["INCREMENTAL_PAGE_SIZE", "RunContext", "error_kind"]
 
 log = logging.getLogger("indexer.sync")
+
+T = TypeVar("T")
 
 #: tags per Hub page when paging stops at the first unchanged page: on a quiet night
 #: most repositories need one page, so a small one is cheaper to fetch and compare
@@ -65,6 +69,15 @@ class RunContext:
     def stopping(self) -> bool:
         """True once a graceful stop was asked for."""
         return self.stop.is_set()
+
+    async def feed(self, queue: asyncio.Queue[T | None], items: Iterable[T], workers: int) -> None:
+        """Put ``items`` on ``queue`` until a graceful stop, then one ``None`` per worker."""
+        for item in items:
+            if self.stopping:
+                break
+            await queue.put(item)
+        for _ in range(workers):
+            await queue.put(None)
 
     async def item_failed(self, item_kind: str, item: str, kind: str, message: str) -> None:
         """Record a failed item on the run and go on.
