@@ -1,75 +1,107 @@
-"""Dockerfile resolution: the stages, the final stage's parent and every external image.
+"""Dockerfile resolution: what BuildKit would build, its parent and every external image.
 
-Pure text in, :class:`DockerfileResolution` out: no I/O, no network.
+Pure text in, :class:`DockerfileResolution` out: no I/O, no network. The answer
+is BuildKit's (moby/buildkit, Dockerfile frontend 1.16 and later); where this
+module and BuildKit disagree, this module is wrong. ``bench/parse.py`` measures
+it against ``dockerfile-parse`` on the corpus; ``tests/parsing`` holds one test
+per rule below, a differential test against BuildKit's own parser (the
+``dockerfile`` binding) and property tests.
 
-Why a hand-written lexer
-------------------------
-Correctness first, then speed. Measured on the corpus' 4,484 Dockerfile heads
-(``bench/parse.py``, best of nine interleaved rounds on a shared two-core machine,
-so absolute figures moved between runs; the ranges below are over several runs):
+Why a hand-written lexer: ``dockerfile-parse`` is a line scanner (a ``FROM``
+naming a stage is an image to it, heredoc bodies are instructions, the escape
+directive is ignored); the ``dockerfile`` binding is BuildKit's parser only, an
+old one, and every call crosses into Go. Expansion, stages and ``--from`` would
+be ours to write either way.
 
-* ``dockerfile-parse`` (pure Python line scanner), ``baseimage``: 26,000-33,000
-  files/s. It takes a ``FROM`` naming a stage for an image (``FROM builder`` ->
-  ``builder``), reads heredoc bodies as instructions, ignores the ``escape``
-  directive (backtick continuations) and turns ``FROM a:$V`` after a bare
-  ``ARG V`` into ``a:``. No head of this corpus has such a ``FROM``, so it gets 0 of 4,484
-  parents wrong here, but it is wrong by construction.
-* ``dockerfile`` (BuildKit v0.12.5's ``parser.Parse`` compiled from Go): exact
-  lexing, but *only* lexing, at about 27,000-30,000 files/s because every call
-  crosses into Go and builds Python objects for every instruction; ARG
-  expansion, stage references and ``--from`` would still be ours to write, and
-  it is a platform-specific binary wheel pinned to an old BuildKit (no
-  ``${v#p}``).
-* this module: BuildKit's parser rules (directives, continuation, comments,
-  heredocs, flags, words, the parse-time checks of JSON arrays and ``ENV``/
-  ``LABEL``) and ``shell.Lex`` word expansion ported to Python with fast paths
-  for the usual file (no escapes, comments, ``$``, ``<<``): 200,000-210,000
-  files/s for the whole resolution (lexing alone about 650,000), 6.4-7.9 times
-  ``dockerfile-parse``, 0 wrong parents and 0 wrong ``froms`` against the
-  oracle. ``tests/parsing/test_buildkit_agreement.py`` checks it against the
-  ``dockerfile`` binding on generated text: same instructions, lines, flags,
-  ``FROM``/``ARG`` words and syntax errors.
-
-Rules implemented (Docker's reference and BuildKit's source, not a line scanner):
+Rules, by the BuildKit file they come from
+------------------------------------------
+``parser/parser.go``, ``parser/directives.go`` (lines, directives, heredocs):
 
 * parser directives only at the very top (``syntax``, ``escape``, ``check``;
   case-insensitive keys; the first line that is not a known directive ends
-  them; a repeated directive is an error); a byte-order mark; CRLF line ends;
-* line continuation with the active escape character (backslash, or backtick
-  after ``# escape=``), trailing blanks after it allowed, an escaped escape
-  character at the end not continuing (BuildKit's ``([^E])E[ \\t]*$`` rule);
-  comment lines and empty lines inside a continuation are skipped;
-* heredocs in ``RUN``/``COPY``/``ADD`` (also behind ``ONBUILD``, not in JSON
-  form): ``<<EOF``, ``<<-EOF``, quoted names, several per line; nothing inside a
-  heredoc is an instruction;
-* case-insensitive instructions and ``AS``; unknown instructions and
-  instructions other than ``ARG`` before the first ``FROM`` are errors;
-* ``ARG`` before the first ``FROM`` (only those) feed ``FROM``; defaults may use
-  earlier ARGs; quotes and escapes as the shell lexer does; ``$v``, ``${v}``,
-  ``${v:-w}``, ``${v-w}``, ``${v:+w}``, ``${v+w}``, ``${v:?m}``, ``${v?m}``,
-  ``${v#p}``, ``${v##p}``, ``${v%p}``, ``${v%%p}``, ``${v/p/r}``, ``${v//p/r}``;
-  ``build_args`` replace the values of declared ARGs;
-* BuildKit's automatic platform ARGs (``TARGETPLATFORM``, ``TARGETOS``,
-  ``TARGETARCH``, ``TARGETVARIANT``, ``BUILDPLATFORM``, ``BUILDOS``,
-  ``BUILDARCH``, ``BUILDVARIANT``) from ``architecture`` (a bashbrew name such as
-  ``arm64v8`` or an ``os/arch[/variant]`` platform). bashbrew builds natively,
-  so the build platform is the target platform. Without an architecture they
-  have no value;
-* ``FROM [--platform=...] image [AS name]``; a ``FROM`` that names an earlier
-  stage (case-insensitively) resolves to that stage's base; ``scratch``;
-* ``COPY --from=<stage name or index>`` and ``RUN --mount=...,from=<stage>`` are
-  stages, anything else is an image. Like BuildKit, ``--from`` may name any
-  stage of the file (a later one too); a stage that depends on itself is an
-  error. Variables in ``--from``/``from=`` are expanded with the ARGs declared
-  in that stage (``ENV`` is not tracked);
-* a reference that uses an ARG with no value is an
-  :class:`~indexer.errors.UnresolvedReferenceError`; BuildKit would expand it to
-  an empty string, which is a guess we do not make. ``${v:-default}`` and the
-  like are resolved, since they say what an empty value means.
+  them; a repeated one is an error); a byte-order mark; CRLF line ends;
+* line continuation with the active escape token (backslash, or backtick after
+  ``# escape=``), blanks after it allowed, an escaped escape token at the end
+  not continuing (``([^E])E[ \\t]*$``); comment and empty lines inside a
+  continuation are skipped, an empty one is the ``NoEmptyContinuation`` check;
+* heredocs in ``RUN``/``COPY``/``ADD`` (also behind ``ONBUILD``, never in JSON
+  form): the line is split into words by ``shell.Lex`` with raw quotes, raw
+  escapes, unset names kept (``<<$EOF`` ends at ``$EOF``) and the blanks after
+  ``<<`` kept in the word, so ``<< EOF`` and ``<<  EOF  > f`` are heredocs;
+  a word matching ``^(\\d*)<<(-?)\\s*([^<]*)$`` whose rest is one shell word
+  names one. ``<<- EOF`` is two words (``<<-`` and ``EOF``), so no heredoc, and
+  ``<< -EOF`` ends at ``-EOF``, as in BuildKit. Bodies are read raw up to a line
+  equal to the name (leading tabs stripped for ``<<-``); nothing in them is an
+  instruction;
+* ``parser/split_command.go``, ``line_parsers.go``: an instruction is its first
+  word (any case), the rest split off; ``ENV``/``LABEL`` name-value forms and
+  JSON arrays of strings are checked when parsed, as BuildKit does.
 
-Not modelled: the argument checks BuildKit makes after parsing for instructions
-that do not affect images (``COPY`` needs two arguments, ``WORKDIR`` one, ...),
-``ENV`` values in ``--from`` expansion, and ``--build-context`` named contexts.
+``instructions/parse.go`` (stages and flags):
+
+* unknown instructions, and anything but ``ARG`` before the first ``FROM``, are
+  errors; ``ARG`` needs a name;
+* ``FROM [--platform=p] image [AS name]``: one or three words; the name is
+  lower-cased and must match ``^[a-z][a-z0-9-_.]*$``; checks
+  ``StageNameCasing`` (``AS Builder``), ``FromAsCasing`` (``FROM x as y``),
+  ``DuplicateStageName``, ``ReservedStageName`` (``scratch``, ``context``),
+  ``ConsistentInstructionCasing`` and ``MaintainerDeprecated``;
+* ``COPY --from`` given twice is an error; flags need a value.
+
+``shell/lex.go`` (word expansion; :mod:`indexer.parsing.shell_lex`): quotes,
+escapes, ``$v``, ``${v}`` and every modifier, with BuildKit's patterns for
+``#``/``%``/``/`` (``*`` and ``?`` only, ``\\*`` literal, no bracket
+expressions, ``$`` expanded inside the pattern and replacement).
+
+``dockerfile2llb/convert.go`` (what is built):
+
+* ``ARG`` before the first ``FROM`` feed ``FROM``: a build arg replaces a
+  declared ARG's value, else its default is expanded with the ARGs before it;
+  an ARG without a value stays unset. Other ``ARG`` do not reach ``FROM``;
+* automatic ARGs: ``TARGETPLATFORM``, ``TARGETOS``, ``TARGETARCH``,
+  ``TARGETVARIANT``, ``TARGETOSVERSION`` and the same ``BUILD*`` from
+  ``architecture`` (a bashbrew name such as ``arm64v8`` or ``os/arch[/variant]``;
+  bashbrew builds natively, so the build platform is the target platform; the
+  OS versions are empty, as on Linux); ``TARGETSTAGE`` is the last stage's name,
+  else ``default``. Build args override them. Without an architecture the
+  platform ARGs have no value and using one is an
+  :class:`~indexer.errors.UnresolvedReferenceError` (a guess we do not make);
+* a name that has no value expands to ``""``, as in BuildKit (bashbrew passes no
+  build args, so this is deterministic); in ``FROM`` a name that is neither a
+  declared ARG nor an automatic one is the ``UndefinedArgInFrom`` check. A blank
+  result is an error (``base name ... should not be blank``), and so is
+  ``${v:?message}`` with ``v`` unset or empty;
+* ``FROM --platform``: expanded like the image; empty is ``empty platform value
+  from expression``, an unparsable platform an error (``containerd/platforms``
+  rules, :mod:`indexer.parsing.platform_spec`); ``RedundantTargetPlatform`` and
+  ``FromPlatformFlagConstDisallowed`` checks. The flag picks the platform the
+  base is pulled for; the base's name does not change;
+* ``FROM name`` is a stage only when ``name`` equals (case and all) the
+  lower-cased name of an earlier stage; otherwise it is an image, so
+  ``FROM Builder`` after ``AS builder`` is an invalid image name;
+* ``COPY --from=x`` and ``RUN --mount=...,from=x`` take no variables
+  (``variable expansion is not supported for --from``); ``COPY --from`` is a
+  stage index (Go's ``Atoi``) into the list of states, then a stage name (any
+  case; the last stage of that name), then an image; ``--mount`` ``from`` is a
+  name or an image (a mount without ``from`` is ``scratch``). Images used this
+  way join the list of states after the stages, so an index past the last stage
+  names one of them, as in BuildKit;
+* a ``--from`` cycle among stages is an error; the stages built are the last
+  one and those it reaches through ``FROM <stage>`` and ``--from``; in those, a
+  ``--from`` naming a stage defined later is an error (``needs to be defined
+  before current stage``);
+* ``# check=skip=...;error=true`` silences checks or turns them into errors.
+
+The answer: ``parent`` is the image the last stage is built on (a stage's base
+resolved through ``FROM <stage>``); ``froms`` every image the file uses, in file
+order: each ``FROM`` (a stage replaced by its image) and each ``--from`` (the
+same), in every stage; ``warnings`` the checks BuildKit would report.
+
+Not modelled: instruction argument checks that do not affect images (``COPY``
+needs two arguments, ...), ``ENV`` and the ``UndefinedVar`` check, ``ONBUILD``
+triggers a stage inherits from another stage (they run in the child), named
+build contexts (``--build-context``), and checks on instructions that
+do not touch images (``JSONArgsRecommended``, ``SecretsUsedInArgOrEnv``, ...).
 
 References are normalised with :func:`indexer.refs.normalize_ref` (CONTRACT §2).
 """
@@ -82,15 +114,34 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from functools import lru_cache
 
 from indexer.errors import DockerfileError, ImageReferenceError, UnresolvedReferenceError
+from indexer.parsing.dockerfile_checks import (
+    DUPLICATE_STAGE_NAME,
+    FROM_AS_CASING,
+    FROM_PLATFORM_FLAG_CONST_DISALLOWED,
+    MAINTAINER_DEPRECATED,
+    NO_EMPTY_CONTINUATION,
+    REDUNDANT_TARGET_PLATFORM,
+    RESERVED_STAGE_NAME,
+    STAGE_NAME_CASING,
+    UNDEFINED_ARG_IN_FROM,
+    BuildWarning,
+    CheckConfig,
+    Linter,
+    casing_warnings,
+    from_as_casing_differs,
+    parse_check_directive,
+)
+from indexer.parsing.platform_spec import parse_platform
+from indexer.parsing.shell_lex import Processed, RequiredValueError, ShellLex, ShellSyntaxError
 from indexer.platforms import BASHBREW_ARCHES
 from indexer.refs import SCRATCH, normalize_ref
 
 __all__ = [
     "OCI_IMPORT",
+    "BuildWarning",
     "DockerfileResolution",
     "Stage",
     "platform_args",
@@ -129,6 +180,14 @@ _JSON_FORM_INSTRUCTIONS = frozenset(
 _ALWAYS_CHECKED = frozenset({"env", "label", "onbuild"})
 _CHECKED_INSTRUCTIONS = _JSON_FORM_INSTRUCTIONS | _ALWAYS_CHECKED
 _DIRECTIVES = frozenset({"syntax", "escape", "check"})
+_RESERVED_STAGE_NAMES = frozenset({"context", "scratch"})
+_PLATFORM_NAMES = frozenset(
+    f"{prefix}{suffix}"
+    for prefix in ("TARGET", "BUILD")
+    for suffix in ("PLATFORM", "OS", "ARCH", "VARIANT")
+)
+_DEFAULT_TARGET = "default"
+_DEFAULT_CHECKS = CheckConfig()
 
 # Go's regexp \s is [\t\n\f\r ]
 _DIRECTIVE_RE = re.compile(
@@ -137,10 +196,16 @@ _DIRECTIVE_RE = re.compile(
 _COMMAND_RE = re.compile(r"([^\t\v\f\r ]+)[\t\v\f\r ]*(.*)", re.DOTALL)
 _WHITESPACE_RE = re.compile(r"[\t\v\f\r ]+")
 _STAGE_NAME_RE = re.compile(r"[a-z][a-z0-9\-_.]*")
-_HEREDOC_RE = re.compile(r"(\d*)<<(-?)([^<]*)", re.DOTALL)
-_INDEX_RE = re.compile(r"[+-]?[0-9]+")
-_SPECIAL_PARAMS = frozenset("*#@?-$!")
-_NAME_RE = re.compile(r"[0-9]+|[*#@?\-$!]|\w+")
+_HEREDOC_RE = re.compile(r"([0-9]*)<<(-?)[\t\n\f\r ]*([^<]*)", re.DOTALL)
+_ATOI_RE = re.compile(r"[+-]?[0-9]+")
+_INT64_MAX = 2**63 - 1
+
+#: BuildKit's lexers: heredoc detection, heredoc names, and ``--from`` checks per escape
+_HEREDOC_LINE_LEX = ShellLex(
+    "\\", raw_quotes=True, raw_escapes=True, skip_unset=True, heredocs=True
+)
+_HEREDOC_NAME_LEX = ShellLex("\\", skip_unset=True)
+_LEXERS = {"\\": ShellLex("\\"), "`": ShellLex("`")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,11 +224,12 @@ class Stage:
 
 @dataclass(frozen=True, slots=True)
 class DockerfileResolution:
-    """What a Dockerfile is built from."""
+    """What a Dockerfile is built from, and what BuildKit would warn about."""
 
     stages: tuple[Stage, ...]
     parent: str
     froms: tuple[str, ...]
+    warnings: tuple[BuildWarning, ...] = ()
 
 
 # ---------------------------------------------------------------------------
@@ -177,14 +243,14 @@ def resolve_dockerfile(
     architecture: str | None = None,
     source: str = "Dockerfile",
 ) -> DockerfileResolution:
-    """Resolve the stages, the parent and every external image of a Dockerfile.
+    """Resolve the stages, the parent, every external image and the warnings of a Dockerfile.
 
-    Raises :class:`DockerfileError` (with ``source`` and line) for text Docker
+    Raises :class:`DockerfileError` (with ``source`` and line) for text BuildKit
     would reject, and :class:`UnresolvedReferenceError` for an image that depends
-    on an ARG without a value.
+    on something unknown (a platform ARG without an architecture, ``${v:?...}``).
     """
-    escape, instructions = _lex(text, source)
-    return _resolve(instructions, escape, build_args or {}, architecture, source)
+    lexed = _lex(text, source)
+    return _resolve(lexed, build_args or {}, architecture, source)
 
 
 def resolve_build(
@@ -207,7 +273,8 @@ def platform_args(architecture: str | None) -> dict[str, str]:
 
     ``arm64v8`` and ``linux/arm64/v8`` both give ``TARGETARCH=arm64``,
     ``TARGETVARIANT=v8``, ``TARGETPLATFORM=linux/arm64/v8`` (and the same
-    ``BUILD*`` values). Unknown or missing architecture: an empty mapping.
+    ``BUILD*`` values); ``TARGETOSVERSION`` and ``BUILDOSVERSION`` are empty.
+    Unknown or missing architecture: an empty mapping.
     """
     return dict(_platform_env(architecture))
 
@@ -232,6 +299,7 @@ def _platform_env(architecture: str | None) -> tuple[tuple[str, str], ...]:
         pairs += [
             (f"{prefix}PLATFORM", spelled),
             (f"{prefix}OS", os_name),
+            (f"{prefix}OSVERSION", ""),
             (f"{prefix}ARCH", arch),
             (f"{prefix}VARIANT", variant),
         ]
@@ -245,12 +313,19 @@ def _normalize(reference: str) -> str:
 
 
 # ---------------------------------------------------------------------------
-# lexing: text -> (escape token, [(keyword, rest, line), ...])
+# lexing: text -> escape token, [(keyword, rest, line, word), ...], directives
 
-_Instruction = tuple[str, str, int]
+#: one instruction: lower-cased keyword, the rest of the logical line, its first
+#: line number and the keyword as written
+_Instruction = tuple[str, str, int, str]
 
 
-def _lex(text: str, source: str) -> tuple[str, list[_Instruction]]:
+#: a lexed Dockerfile: escape token, instructions, the ``check`` directive, and the
+#: first lines of the instructions that had an empty continuation line
+_Lexed = tuple[str, list[_Instruction], str | None, tuple[int, ...]]
+
+
+def _lex(text: str, source: str) -> _Lexed:
     """Split ``text`` into logical instructions the way BuildKit's parser does."""
     if (
         "\\" not in text
@@ -262,18 +337,20 @@ def _lex(text: str, source: str) -> tuple[str, list[_Instruction]]:
     ):
         plain = _lex_plain(text, source)
         if plain is not None:
-            return "\\", plain
+            return "\\", plain, None, ()
     if text.startswith("\ufeff"):
         text = text[1:]
     lines = text.split("\n")
     if "\r" in text:
         lines = [line.rstrip("\r\n") for line in lines]
     count = len(lines)
+    check: str | None = None
     if lines[0].lstrip().startswith("#"):
-        escape, index = _directives(lines, source)
+        escape, index, check = _directives(lines, source)
     else:
         escape, index = "\\", 0
     instructions: list[_Instruction] = []
+    empty_continuations: list[int] = []
     append = instructions.append
     while index < count:
         line = lines[index].lstrip()
@@ -285,7 +362,9 @@ def _lex(text: str, source: str) -> tuple[str, list[_Instruction]]:
         if last == escape or last == " " or last == "\t":  # noqa: PLR1714 - fastest spelling
             body = line.rstrip(" \t")
             if _continues(body, escape):
-                line, index = _continued(lines, index, body[:-1], escape)
+                line, index, empty = _continued(lines, index, body[:-1], escape)
+                if empty:
+                    empty_continuations.append(start)
         word, _, rest = line.partition(" ")
         if word.isalpha():  # the usual case: the keyword cannot hold a blank
             rest = rest.strip()
@@ -303,8 +382,8 @@ def _lex(text: str, source: str) -> tuple[str, list[_Instruction]]:
             index = _skip_heredocs(
                 lines, index, keyword, rest, line=line, source=source, start=start
             )
-        append((keyword, rest, start))
-    return escape, instructions
+        append((keyword, rest, start, word))
+    return escape, instructions, check, tuple(empty_continuations)
 
 
 def _lex_plain(text: str, source: str) -> list[_Instruction] | None:
@@ -327,13 +406,14 @@ def _lex_plain(text: str, source: str) -> list[_Instruction] | None:
         rest = rest.strip()
         if keyword in _ALWAYS_CHECKED:
             _check_syntax(keyword, rest, "\\", source, number)
-        instructions.append((keyword, rest, number))
+        instructions.append((keyword, rest, number, word))
     return instructions
 
 
-def _directives(lines: list[str], source: str) -> tuple[str, int]:
-    """Read the parser directives at the top; answers the escape token and next line."""
+def _directives(lines: list[str], source: str) -> tuple[str, int, str | None]:
+    """The parser directives at the top: escape token, next line index, ``check`` value."""
     escape = "\\"
+    check: str | None = None
     seen: set[str] = set()
     index = 0
     while index < len(lines):
@@ -356,8 +436,10 @@ def _directives(lines: list[str], source: str) -> tuple[str, int]:
                     line=index + 1,
                 )
             escape = value
+        elif key == "check":
+            check = value
         index += 1
-    return escape, index
+    return escape, index, check
 
 
 def _continues(body: str, escape: str) -> bool:
@@ -369,23 +451,28 @@ def _continues(body: str, escape: str) -> bool:
     return body.endswith(escape) and (len(body) == 1 or body[-2] != escape)
 
 
-def _continued(lines: list[str], index: int, first: str, escape: str) -> tuple[str, int]:
-    """Join continuation lines after ``first``; answers the logical line and next index."""
+def _continued(lines: list[str], index: int, first: str, escape: str) -> tuple[str, int, bool]:
+    """Join continuation lines after ``first``: the logical line, the next index and
+    whether an empty line was skipped (``NoEmptyContinuation``)."""
     parts = [first]
     count = len(lines)
+    empty = False
     while index < count:
         raw = lines[index]
         index += 1
         stripped = raw.lstrip()
-        if not stripped or stripped[0] == "#":
-            continue  # empty and comment lines inside a continuation are skipped
+        if not stripped:
+            empty = True
+            continue
+        if stripped[0] == "#":
+            continue  # comment lines inside a continuation are dropped
         body = raw.rstrip(" \t")
         if _continues(body, escape):
             parts.append(body[:-1])
             continue
         parts.append(raw)
         break
-    return "".join(parts), index
+    return "".join(parts), index, empty
 
 
 def _skip_heredocs(
@@ -412,7 +499,7 @@ def _skip_heredocs(
             return index
     except _JsonFormError:
         return index  # already reported by _check_syntax
-    for name, chomp in _heredocs(line):
+    for name, chomp in _heredocs(line, source, start):
         while True:
             if index >= len(lines):
                 raise DockerfileError(f"unterminated heredoc {name!r}", source=source, line=start)
@@ -423,18 +510,23 @@ def _skip_heredocs(
     return index
 
 
-def _heredocs(line: str) -> list[tuple[str, bool]]:
-    """``(name, chomp)`` of every heredoc a logical line opens (BuildKit's rules)."""
-    words = _shell_words(line, raw=True)
+def _heredocs(line: str, source: str, start: int) -> list[tuple[str, bool]]:
+    """``(name, chomp)`` of every heredoc a logical line opens (``heredocsFromLine``)."""
+    try:
+        words = _HEREDOC_LINE_LEX.process(line, {}).words
+    except ShellSyntaxError:
+        return []  # BuildKit ignores the error: no words, no heredoc
     found: list[tuple[str, bool]] = []
-    for word in words or ():
+    for word in words:
         match = _HEREDOC_RE.fullmatch(word)
         if match is None or not match.group(3):
             continue
-        names = _shell_words(match.group(3), raw=False)
-        if names is None or len(names) != 1:
-            continue
-        found.append((names[0], match.group(2) == "-"))
+        try:
+            names = _HEREDOC_NAME_LEX.process(match.group(3), {}).words
+        except ShellSyntaxError as exc:
+            raise DockerfileError(str(exc), source=source, line=start) from None
+        if len(names) == 1:
+            found.append((names[0], match.group(2) == "-"))
     return found
 
 
@@ -515,79 +607,6 @@ def _check_name_values(keyword: str, rest: str, escape: str) -> None:
             raise ValueError(
                 f"Syntax error - can't find = in {word!r}. Must be of the form: name=value"
             )
-
-
-def _shell_words(text: str, *, raw: bool) -> list[str] | None:
-    """Whitespace-separated shell words with an empty environment; ``None`` on bad quoting.
-
-    ``raw`` keeps quotes and backslashes (BuildKit's ``RawQuotes``/``RawEscapes``),
-    as the heredoc detector needs; otherwise they are removed.
-    """
-    words: list[str] = []
-    word: list[str] = []
-    in_word = False
-    pos, end = 0, len(text)
-    while pos < end:
-        ch = text[pos]
-        if ch.isspace():
-            if in_word:
-                words.append("".join(word))
-                word, in_word = [], False
-            pos += 1
-            continue
-        in_word = True
-        if ch in "'\"":
-            close = _closing_quote(text, pos)
-            if close < 0:
-                return None
-            inner = text[pos + 1 : close]
-            if ch == '"' and not raw:
-                inner = re.sub(r"\\([\"$\\])", r"\1", inner)
-            word.append(text[pos : close + 1] if raw else inner)
-            pos = close + 1
-        elif ch == "\\":
-            word.append(text[pos : pos + 2] if raw else text[pos + 1 : pos + 2])
-            pos += 2
-        elif ch == "$":
-            after = _skip_parameter(text, pos)
-            if after < 0:
-                return None  # bad substitution: BuildKit then finds no words at all
-            if after == pos + 1:
-                word.append("$")  # a lone $ is literal
-            pos = after
-        else:
-            word.append(ch)
-            pos += 1
-    if in_word:
-        words.append("".join(word))
-    return words
-
-
-def _closing_quote(text: str, pos: int) -> int:
-    """Index of the quote closing the one at ``pos`` (``\\`` escapes in ``"``), or -1."""
-    quote = text[pos]
-    pos += 1
-    while pos < len(text):
-        ch = text[pos]
-        if ch == quote:
-            return pos
-        pos += 2 if ch == "\\" and quote == '"' else 1
-    return -1
-
-
-def _skip_parameter(text: str, pos: int) -> int:
-    """Skip a ``$name`` / ``${...}`` (which expands to nothing here); -1 if malformed."""
-    pos += 1
-    if pos < len(text) and text[pos] == "{":
-        close = text.find("}", pos)
-        name = _NAME_RE.match(text, pos + 1)
-        after = text[name.end() : name.end() + 1] if name else ""
-        if close < 0 or not name or not after or after not in "}:-+?#%/":
-            return -1
-        return close + 1
-    while pos < len(text) and (text[pos].isalnum() or text[pos] == "_"):
-        pos += 1
-    return pos
 
 
 # ---------------------------------------------------------------------------
@@ -702,330 +721,194 @@ def _parse_flag(flag: str, allowed: frozenset[str], source: str, line: int) -> t
 
 
 # ---------------------------------------------------------------------------
-# word expansion (BuildKit's shell.Lex.ProcessWord) with unresolved tracking
-
-#: an ARG's value and whether it is fully known (False: it used an ARG without value)
-_Value = tuple[str, bool]
-_Env = Mapping[str, _Value]
-
-
-class _ExpansionError(Exception):
-    """Bad substitution syntax (becomes a DockerfileError with the line)."""
-
-
-class _UnresolvedError(Exception):
-    """``${v:?message}`` with ``v`` unset or empty."""
-
-
-class _Expander:
-    """Expands one word against an environment, noting ARGs used without a value."""
-
-    __slots__ = ("end", "env", "escape", "missing", "pos", "text")
-
-    def __init__(self, text: str, env: _Env, escape: str) -> None:
-        self.text = text
-        self.env = env
-        self.escape = escape
-        self.pos = 0
-        self.end = len(text)
-        self.missing: list[str] = []
-
-    def word(self, stop: str = "") -> str:
-        """Process up to ``stop`` (consumed) or the end (BuildKit's processStopOn)."""
-        out: list[str] = []
-        text, escape = self.text, self.escape
-        while self.pos < self.end:
-            ch = text[self.pos]
-            if stop and ch == stop:
-                self.pos += 1
-                return "".join(out)
-            if ch == "$":
-                out.append(self.dollar())
-            elif ch == "'":
-                out.append(self.single_quoted())
-            elif ch == '"':
-                out.append(self.double_quoted())
-            else:
-                self.pos += 1
-                if ch == escape:
-                    if self.pos >= self.end:
-                        break
-                    ch = text[self.pos]
-                    self.pos += 1
-                out.append(ch)
-        if stop:
-            raise _ExpansionError(f"unexpected end of statement while looking for matching {stop}")
-        return "".join(out)
-
-    def single_quoted(self) -> str:
-        """``'...'``: taken as is."""
-        close = self.text.find("'", self.pos + 1)
-        if close < 0:
-            raise _ExpansionError(
-                "unexpected end of statement while looking for matching single-quote"
-            )
-        value = self.text[self.pos + 1 : close]
-        self.pos = close + 1
-        return value
-
-    def double_quoted(self) -> str:
-        """``"..."``: ``$`` expands; the escape token escapes ``"``, ``$`` and itself."""
-        out: list[str] = []
-        text, escape = self.text, self.escape
-        self.pos += 1
-        while True:
-            if self.pos >= self.end:
-                raise _ExpansionError(
-                    "unexpected end of statement while looking for matching double-quote"
-                )
-            ch = text[self.pos]
-            if ch == '"':
-                self.pos += 1
-                return "".join(out)
-            if ch == "$":
-                out.append(self.dollar())
-                continue
-            self.pos += 1
-            if ch == escape:
-                if self.pos >= self.end:
-                    continue
-                if text[self.pos] in ('"', "$", escape):
-                    ch = text[self.pos]
-                    self.pos += 1
-            out.append(ch)
-
-    def name(self) -> str:
-        """A parameter name: digits, one special character, or letters/digits/_."""
-        text, start = self.text, self.pos
-        if start < self.end and text[start].isdecimal():
-            while self.pos < self.end and text[self.pos].isdecimal():
-                self.pos += 1
-            return text[start : self.pos]
-        if start < self.end and text[start] in _SPECIAL_PARAMS:
-            self.pos += 1
-            return text[start]
-        while self.pos < self.end and (text[self.pos].isalnum() or text[self.pos] == "_"):
-            self.pos += 1
-        return text[start : self.pos]
-
-    def lookup(self, name: str) -> tuple[str, bool]:
-        """``(value, set)``; a value that is not fully known is noted as missing."""
-        found = self.env.get(name)
-        if found is None:
-            return "", False
-        if not found[1]:
-            self.missing.append(name)
-        return found[0], True
-
-    def use(self, name: str) -> str:
-        """The value of ``name`` substituted as is: unknown or unset is noted as missing."""
-        value, is_set = self.lookup(name)
-        if not is_set:
-            self.missing.append(name)
-        return value
-
-    def dollar(self) -> str:
-        """``$name`` or ``${...}`` starting at the ``$``."""
-        self.pos += 1
-        if self.pos >= self.end or self.text[self.pos] != "{":
-            name = self.name()
-            return self.use(name) if name else "$"
-        self.pos += 1
-        if self.pos >= self.end:
-            raise _ExpansionError("syntax error: missing '}'")
-        if self.text[self.pos] in "{}:":
-            raise _ExpansionError("syntax error: bad substitution")
-        name = self.name()
-        if self.pos >= self.end:
-            raise _ExpansionError("syntax error: missing '}'")
-        modifier = self.text[self.pos]
-        self.pos += 1
-        if modifier == "}":
-            return self.use(name)
-        if modifier == ":":
-            if self.pos >= self.end:
-                raise _ExpansionError("syntax error: missing '}'")
-            modifier += self.text[self.pos]
-            self.pos += 1
-        elif modifier in "#%/" and self.pos < self.end and self.text[self.pos] == modifier:
-            modifier += modifier
-            self.pos += 1
-        return self.modified(name, modifier)
-
-    def modified(self, name: str, modifier: str) -> str:
-        """``${name<modifier>word}`` after the modifier."""
-        if modifier[0] == "/":
-            pattern = self.word_until("/}")
-            replacement = self.word("}") if self.text[self.pos - 1] == "/" else ""
-            value = self.use(name)
-            return _replace(value, pattern, replacement, everywhere=modifier == "//")
-        before = len(self.missing)
-        word = self.word("}")
-        if modifier in ("#", "##", "%", "%%"):
-            return _trim(self.use(name), word, modifier)
-        # what the word needs counts only if the word is what the substitution gives
-        word_missing = self.missing[before:]
-        del self.missing[before:]
-        value, is_set = self.lookup(name)
-        if modifier in (":-", "-"):
-            if not value if modifier == ":-" else not is_set:
-                del self.missing[before:]  # the default says what "no value" means
-                self.missing += word_missing
-                return word
-            return value
-        if modifier in (":+", "+"):
-            if modifier == ":+":
-                del self.missing[before:]  # only emptiness matters
-            if value if modifier == ":+" else is_set:
-                self.missing += word_missing
-                return word
-            return ""
-        if modifier in (":?", "?"):
-            if not is_set or (modifier == ":?" and not value):
-                raise _UnresolvedError(f"{name}: {word or 'is not allowed to be unset or empty'}")
-            return value
-        raise _ExpansionError(f"unsupported modifier ({modifier}) in substitution")
-
-    def word_until(self, stops: str) -> str:
-        """Raw text up to one of ``stops`` (consumed); used for ``${v/pattern/...}``."""
-        start = self.pos
-        while self.pos < self.end and self.text[self.pos] not in stops:
-            self.pos += 1
-        if self.pos >= self.end:
-            raise _ExpansionError("syntax error: missing '}'")
-        self.pos += 1
-        return self.text[start : self.pos - 1]
-
-
-def _trim(value: str, pattern: str, modifier: str) -> str:
-    """``${v#p}`` (shortest prefix), ``##`` (longest), ``%`` / ``%%`` (suffix)."""
-    size = len(value)
-    if modifier[0] == "#":
-        cuts = range(size + 1) if modifier == "#" else range(size, -1, -1)
-        for cut in cuts:
-            if fnmatchcase(value[:cut], pattern):
-                return value[cut:]
-        return value
-    cuts = range(size, -1, -1) if modifier == "%" else range(size + 1)
-    for cut in cuts:
-        if fnmatchcase(value[cut:], pattern):
-            return value[:cut]
-    return value
-
-
-def _replace(value: str, pattern: str, replacement: str, *, everywhere: bool) -> str:
-    """``${v/p/r}``: the first longest match of ``p`` replaced; ``//``: every match."""
-    out: list[str] = []
-    pos, size = 0, len(value)
-    while pos < size:
-        stop = next(
-            (end for end in range(size, pos, -1) if fnmatchcase(value[pos:end], pattern)), None
-        )
-        if stop is None:
-            out.append(value[pos])
-            pos += 1
-            continue
-        out.append(replacement)
-        pos = stop
-        if not everywhere:
-            break
-    out.append(value[pos:])
-    return "".join(out)
-
-
-def _expand(word: str, env: _Env, escape: str) -> tuple[str, list[str]]:
-    """Expand ``word``; answers the result and the ARGs it used without a value."""
-    if "$" not in word and "'" not in word and '"' not in word and escape not in word:
-        return word, []
-    expander = _Expander(word, env, escape)
-    try:
-        result = expander.word()
-    except RecursionError:
-        raise _ExpansionError("substitutions nested too deeply") from None
-    return result, expander.missing
-
-
-# ---------------------------------------------------------------------------
 # resolution
 
+_AUTOMATIC_NAMES = _PLATFORM_NAMES | {"TARGETOSVERSION", "BUILDOSVERSION", "TARGETSTAGE"}
+_FROM_VARIABLE = (
+    "variable expansion is not supported for --from, "
+    "define a new stage with FROM using ARG from global scope as a workaround"
+)
+_MOUNT_VARIABLE = "'from' doesn't support variable expansion, define alias stage instead"
 
-#: the ARG instructions of one stage, as (rest of the line, line number)
-_StageArgs = list[tuple[str, int]]
+
+@dataclass(frozen=True, slots=True)
+class _Use:
+    """One ``COPY --from`` or ``RUN --mount`` source of a stage."""
+
+    #: where its image goes in ``froms``; ``None`` for a mount without ``from``
+    position: int | None
+    stage: int
+    line: int
+    kind: str  # "copy" or "mount"
+    value: str
+    #: the mount's target, for BuildKit's message
+    target: str = ""
 
 
 class _Context:
-    """What every resolution step needs: source name, escape token, build args, global ARGs."""
+    """What every resolution step needs: file, build args, global ARGs, the checks."""
 
-    __slots__ = ("_global_env", "architecture", "build_args", "escape", "source")
+    __slots__ = (
+        "_global_env",
+        "architecture",
+        "build_args",
+        "declared",
+        "escape",
+        "instructions",
+        "linter",
+        "source",
+        "tainted",
+    )
 
     def __init__(
-        self, escape: str, build_args: Mapping[str, str], architecture: str | None, source: str
+        self,
+        lexed: _Lexed,
+        build_args: Mapping[str, str],
+        architecture: str | None,
+        source: str,
+        linter: Linter,
     ) -> None:
-        self.escape = escape
+        self.escape = lexed[0]
+        self.instructions = lexed[1]
         self.build_args = build_args
         self.architecture = architecture
         self.source = source
-        self._global_env: dict[str, _Value] | None = None
+        self.linter = linter
+        self._global_env: dict[str, str] | None = None
+        #: names of the ARGs before the first FROM (with or without a value)
+        self.declared: set[str] = set()
+        #: global ARGs whose value used a platform ARG we do not know
+        self.tainted: set[str] = set()
 
     @property
-    def global_env(self) -> dict[str, _Value]:
-        """The global scope: platform ARGs, then the ARGs before the first FROM."""
+    def global_env(self) -> dict[str, str]:
+        """The global scope: automatic ARGs, then the ARGs before the first FROM."""
         if self._global_env is None:
             build_args = self.build_args
-            self._global_env = {
-                name: (build_args.get(name, value), True)
-                for name, value in _platform_env(self.architecture)
-            }
+            env = dict(_platform_env(self.architecture))
+            env["TARGETSTAGE"] = _target_stage(self.instructions)
+            for name in _AUTOMATIC_NAMES:
+                if name in build_args:
+                    env[name] = build_args[name]
+            self._global_env = env
         return self._global_env
 
     def error(self, message: str, line: int) -> DockerfileError:
         """A :class:`DockerfileError` at ``line`` of this file."""
         return DockerfileError(message, source=self.source, line=line)
 
-    def expand(self, word: str, env: _Env, line: int, what: str) -> str:
-        """Expand ``word``; an ARG without a value makes it unresolved."""
+    def process(self, word: str, line: int, what: str) -> Processed:
+        """Expand ``word`` in the global scope; BuildKit's errors become ours."""
         try:
-            value, missing = _expand(word, env, self.escape)
-        except _ExpansionError as exc:
-            raise self.error(f"{what}: {exc}", line) from None
-        except _UnresolvedError as exc:
+            processed = _LEXERS[self.escape].process(word, self.global_env)
+        except RequiredValueError as exc:
             raise UnresolvedReferenceError(
                 f"{what} {word!r}: {exc}", source=self.source, line=line
             ) from None
-        if missing:
-            names = ", ".join(dict.fromkeys(missing))
+        except ShellSyntaxError as exc:
+            raise self.error(f"{what} {word!r}: {exc}", line) from None
+        return processed
+
+    def unknown(self, processed: Processed) -> set[str]:
+        """Names ``processed`` used whose value we do not know (no architecture)."""
+        return (processed.unmatched & _PLATFORM_NAMES) | (processed.matched & self.tainted)
+
+    def expand_from(self, word: str, line: int, what: str) -> Processed:
+        """Expand a ``FROM`` word; undeclared names are ``UndefinedArgInFrom``."""
+        processed = self.process(word, line, what)
+        unknown = self.unknown(processed)
+        if unknown:
+            names = ", ".join(sorted(unknown))
             raise UnresolvedReferenceError(
-                f"{what} {word!r} uses {names} which has no value",
+                f"{what} {word!r} uses {names}, which has no value without an architecture",
                 source=self.source,
                 line=line,
             )
-        return value
+        for name in sorted(processed.unmatched):
+            if name not in self.declared and name not in _AUTOMATIC_NAMES:
+                self.linter.run(
+                    UNDEFINED_ARG_IN_FROM, line, f"FROM argument '{name}' is not declared"
+                )
+        return processed
 
-    def declare(self, env: dict[str, _Value], rest: str, line: int, fallback: _Env) -> None:
-        """Apply one ``ARG`` instruction to ``env`` (``fallback``: values for bare names)."""
+    def declare_global(self, rest: str, line: int) -> None:
+        """One ``ARG`` before the first ``FROM`` (BuildKit's ``buildMetaArgs``)."""
+        env = self.global_env
+        for name, equals, default in self.arg_words(rest, line):
+            self.declared.add(name)
+            if name in self.build_args:
+                env[name] = self.build_args[name]
+                self.tainted.discard(name)
+            elif equals:
+                if "$" in default or "'" in default or '"' in default or self.escape in default:
+                    processed = self.process(default, line, f"ARG {name}")
+                    env[name] = processed.result
+                    if self.unknown(processed):
+                        self.tainted.add(name)
+                        continue
+                else:
+                    env[name] = default
+                self.tainted.discard(name)
+
+    def check_arg(self, rest: str, line: int) -> None:
+        """An ``ARG`` inside a stage: only its syntax matters here."""
+        if rest and rest[0] != "=" and " =" not in rest and "\t=" not in rest:
+            return  # no word can start with "=" (a blank name)
+        self.arg_words(rest, line)
+
+    def arg_words(self, rest: str, line: int) -> list[tuple[str, str, str]]:
+        """The ``(name, "=", default)`` of each word of an ``ARG``; checks the syntax."""
         if rest.startswith("--"):
             _, rest = _extract_flags(rest)  # BuildKit splits flags off every instruction
         words = _arg_words(rest, self.escape)
         if not words:
             raise self.error("ARG requires at least one argument", line)
-        for word in words:
-            name, equals, default = word.partition("=")
-            if name in self.build_args:
-                env[name] = (self.build_args[name], True)
-            elif equals:
-                try:
-                    value, missing = _expand(default, env, self.escape)
-                except _ExpansionError as exc:
-                    raise self.error(f"ARG {name}: {exc}", line) from None
-                except _UnresolvedError as exc:  # ${v:?message}: the build cannot go on
-                    raise UnresolvedReferenceError(
-                        f"ARG {name}: {exc}", source=self.source, line=line
-                    ) from None
-                env[name] = (value, not missing)
-            elif name in fallback:
-                env[name] = fallback[name]
-            elif name not in env:
-                env[name] = ("", False)
+        parts = [word.partition("=") for word in words]
+        if any(not name for name, _, _ in parts):
+            raise self.error("ARG names can not be blank", line)
+        return parts
+
+    def check_platform(self, platform: str, line: int, stage_name: str | None) -> None:
+        """``FROM --platform``: expanded, not empty, a platform; its two checks."""
+        processed = self.expand_from(platform, line, "FROM --platform")
+        value = processed.result
+        if not value:
+            raise self.error(f"empty platform value from expression {platform}", line)
+        try:
+            os_name, arch = parse_platform(value)
+        except ValueError as exc:
+            raise self.error(f"failed to parse platform {platform}: {exc}", line) from None
+        matched, unmatched = processed.matched, processed.unmatched
+        if (
+            matched == {"TARGETPLATFORM"}
+            and not unmatched
+            and value == self.global_env.get("TARGETPLATFORM")
+        ):
+            self.linter.run(
+                REDUNDANT_TARGET_PLATFORM,
+                line,
+                f"Setting platform to predefined {platform} in FROM is redundant "
+                "as this is the default behavior",
+            )
+        if not matched and not unmatched:
+            name = stage_name or ""
+            if (os_name or "linux") not in name and (arch or "amd64") not in name:
+                self.linter.run(
+                    FROM_PLATFORM_FLAG_CONST_DISALLOWED,
+                    line,
+                    f'FROM --platform flag should not use constant value "{value}"',
+                )
+
+    def check_literal(self, value: str, line: int, message: str) -> None:
+        """``--from`` values take no variables: expansion must leave them as written."""
+        if "$" not in value and "'" not in value and '"' not in value and self.escape not in value:
+            return
+        try:
+            processed = _LEXERS[self.escape].process(value, {})
+        except ShellSyntaxError as exc:
+            raise self.error(f"--from {value!r}: {exc}", line) from None
+        if processed.result != value:
+            raise self.error(message, line)
 
     def image(self, reference: str, line: int) -> str:
         """The normal form of an image reference, or a DockerfileError at ``line``."""
@@ -1037,51 +920,91 @@ class _Context:
             raise self.error(f"invalid image reference {reference!r}: {exc}", line) from None
 
 
-#: a ``--from`` waiting for every stage to be known: (position in froms, stage, line, value)
-_Pending = tuple[int, int, int, str]
+def _target_stage(instructions: list[_Instruction]) -> str:
+    """``TARGETSTAGE``: the last stage's name, else ``default``."""
+    for keyword, rest, _, _ in reversed(instructions):
+        if keyword == "from":
+            words = _extract_flags(rest)[1] if rest.startswith("--") else rest
+            args = _split_blanks(words)
+            if len(args) == 3 and args[1].lower() == "as":
+                return args[2].lower()
+            return _DEFAULT_TARGET
+    return _DEFAULT_TARGET
 
 
 def _resolve(
-    instructions: list[_Instruction],
-    escape: str,
-    build_args: Mapping[str, str],
-    architecture: str | None,
-    source: str,
+    lexed: _Lexed, build_args: Mapping[str, str], architecture: str | None, source: str
 ) -> DockerfileResolution:
-    """Turn lexed instructions into stages and image uses, in file order."""
-    context = _Context(escape, build_args, architecture, source)
+    """Turn lexed instructions into stages, image uses and warnings, in file order."""
+    _, instructions, check, empty_continuations = lexed
+    config = _DEFAULT_CHECKS
+    if check is not None:
+        try:
+            config = parse_check_directive(check)
+        except ValueError as exc:
+            raise DockerfileError(
+                f"failed to parse check options: {exc}", source=source, line=1
+            ) from None
+    linter = Linter(config)
+    for line in empty_continuations:
+        linter.run(NO_EMPTY_CONTINUATION, line, "Empty continuation line")
+    context = _Context(lexed, build_args, architecture, source, linter)
     stages: list[Stage] = []
-    stage_args: dict[int, _StageArgs] = {}
     by_name: dict[str, int] = {}
     froms: list[str] = []
-    pending: list[_Pending] = []
-    for keyword, rest, line in instructions:
+    uses: list[_Use] = []
+    one_casing = True  # every instruction upper case: no ConsistentInstructionCasing
+    for keyword, rest, line, word in instructions:
         if keyword == "from":
-            stage = _from(context, rest, line, stages, by_name)
+            stage = _from(context, rest, line, word, stages, by_name)
             if stage.name is not None:
                 by_name[stage.name] = stage.index
             stages.append(stage)
             froms.append(stage.base)
-        elif not stages:
+            if one_casing and not word.isupper():
+                one_casing = False
+            continue
+        if not stages:
             if keyword != "arg":
                 raise context.error(f"{keyword.upper()}: no build stage in current context", line)
-            context.declare(context.global_env, rest, line, {})
-        elif keyword == "arg":
-            stage_args.setdefault(len(stages) - 1, []).append((rest, line))
+            context.declare_global(rest, line)
+            continue
+        if one_casing and not word.isupper():
+            one_casing = False
+        if keyword == "arg":
+            context.check_arg(rest, line)
+        elif keyword == "maintainer":
+            linter.run(
+                MAINTAINER_DEPRECATED,
+                line,
+                "Maintainer instruction is deprecated in favor of using label",
+            )
         elif (keyword == "copy" or keyword == "run") and rest.startswith("--"):  # noqa: PLR1714
-            args = stage_args.get(len(stages) - 1, [])
-            for value in _flag_froms(context, keyword, rest, line, args):
-                pending.append((len(froms), len(stages) - 1, line, value))
-                froms.append("")
+            current = len(stages) - 1
+            for kind, value, target, implicit in _flag_sources(context, keyword, rest, line):
+                position = None if implicit else len(froms)
+                if not implicit:
+                    froms.append("")
+                uses.append(_Use(position, current, line, kind, value, target))
     if not stages:
         raise context.error("no FROM instruction: no build stage", max(1, len(instructions)))
-    if pending:
-        _resolve_pending(context, stages, by_name, froms, pending)
-    return DockerfileResolution(tuple(stages), stages[-1].base, tuple(froms))
+    if uses:
+        _resolve_uses(context, stages, by_name, froms, uses)
+    if not one_casing:
+        first = stages[0].line
+        words = [(word, line) for _, _, line, word in instructions if line >= first]
+        casing_warnings(linter, words)
+    warnings = linter.finish(source) if linter.warnings else ()
+    return DockerfileResolution(tuple(stages), stages[-1].base, tuple(froms), warnings)
 
 
 def _from(
-    context: _Context, rest: str, line: int, stages: list[Stage], by_name: Mapping[str, int]
+    context: _Context,
+    rest: str,
+    line: int,
+    word: str,
+    stages: list[Stage],
+    by_name: Mapping[str, int],
 ) -> Stage:
     """One ``FROM`` (the next stage): flags, arguments, expansion, and stage or image."""
     platform: str | None = None
@@ -1090,26 +1013,67 @@ def _from(
     args = _split_blanks(rest)
     name: str | None = None
     if len(args) == 3 and args[1].lower() == "as":
-        name = args[2].lower()
+        written = args[2]
+        name = written.lower()
         if not _STAGE_NAME_RE.fullmatch(name):
             raise context.error(
-                f"invalid name for build stage: {args[2]!r}, "
+                f"invalid name for build stage: {written!r}, "
                 "name can't start with a number or contain symbols",
                 line,
             )
+        as_word = args[1]
+        if (
+            not written.islower()
+            or name in by_name
+            or name in _RESERVED_STAGE_NAMES
+            or ((as_word != "AS" or word != "FROM") and (as_word != "as" or word != "from"))
+        ):
+            _stage_name_checks(context.linter, line, word, as_word, written, by_name)
     elif len(args) != 1:
         raise context.error("FROM requires either one or three arguments", line)
     base = args[0]
     escape = context.escape
     if "$" in base or "'" in base or '"' in base or escape in base:
-        base = context.expand(base, context.global_env, line, "FROM")
+        base = context.expand_from(base, line, "FROM").result
         if not base:
             raise context.error(f"base name ({args[0]}) should not be blank", line)
-    parent_stage = by_name.get(base.lower())
+    if platform:
+        context.check_platform(platform, line, name)
+    parent_stage = by_name.get(base)  # stage names are lower case: an exact match only
     if parent_stage is not None:
         inherited = stages[parent_stage].base
         return Stage(len(stages), name, inherited, line, parent_stage, platform)
     return Stage(len(stages), name, context.image(base, line), line, None, platform)
+
+
+def _stage_name_checks(
+    linter: Linter,
+    line: int,
+    from_word: str,
+    as_word: str,
+    written: str,
+    by_name: Mapping[str, int],
+) -> None:
+    """``StageNameCasing``, ``FromAsCasing``, ``ReservedStageName``, ``DuplicateStageName``."""
+    name = written.lower()
+    if written != name:
+        linter.run(STAGE_NAME_CASING, line, f"Stage name '{written}' should be lowercase")
+    if from_as_casing_differs(from_word, as_word):
+        linter.run(
+            FROM_AS_CASING, line, f"'{as_word}' and '{from_word}' keywords' casing do not match"
+        )
+    if name in _RESERVED_STAGE_NAMES:
+        linter.run(
+            RESERVED_STAGE_NAME,
+            line,
+            f'Stage name should not use the same name as reserved stage "{name}"',
+        )
+    if name in by_name:
+        linter.run(
+            DUPLICATE_STAGE_NAME,
+            line,
+            f'Duplicate stage name "{name}", stage names should be unique',
+        )
 
 
 def _split_blanks(text: str) -> list[str]:
@@ -1133,12 +1097,16 @@ def _from_flags(context: _Context, rest: str, line: int) -> tuple[str | None, st
     return platform, rest
 
 
-def _flag_froms(
-    context: _Context, keyword: str, rest: str, line: int, args: _StageArgs
-) -> list[str]:
-    """The ``COPY --from`` / ``RUN --mount=...,from=`` values of one instruction, expanded."""
+def _flag_sources(
+    context: _Context, keyword: str, rest: str, line: int
+) -> list[tuple[str, str, str, bool]]:
+    """The sources of one ``COPY``/``RUN``: ``(kind, value, mount target, implicit)``.
+
+    ``COPY --from=x`` gives one; every ``RUN --mount`` gives one, ``scratch``
+    (implicit) when it has no ``from``, as BuildKit's ``detectRunMount`` does.
+    """
     flags, _ = _extract_flags(rest)
-    values: list[str] = []
+    sources: list[tuple[str, str, str, bool]] = []
     if keyword == "copy":
         seen = False
         for flag in flags:
@@ -1149,19 +1117,23 @@ def _flag_froms(
                 raise context.error("Duplicate flag specified: from", line)
             seen = True
             if value:  # an empty --from is no --from at all
-                values.append(_stage_expand(context, value, line, args))
-        return values
+                context.check_literal(value, line, _FROM_VARIABLE)
+                sources.append(("copy", value, "", False))
+        return sources
     for flag in flags:
         name, value = _parse_flag(flag, frozenset(), context.source, line)
         if name == "mount":
-            source = _mount_from(context, value, line)
+            source, target = _mount_fields(context, value, line)
             if source:
-                values.append(_stage_expand(context, source, line, args))
-    return values
+                context.check_literal(source, line, _MOUNT_VARIABLE)
+                sources.append(("mount", source, target, False))
+            else:
+                sources.append(("mount", SCRATCH, target, True))
+    return sources
 
 
-def _mount_from(context: _Context, value: str, line: int) -> str:
-    """The ``from=`` of one ``--mount`` value (CSV of key=value), or ``""``."""
+def _mount_fields(context: _Context, value: str, line: int) -> tuple[str, str]:
+    """The ``from`` and the target of one ``--mount`` value (CSV of key=value)."""
     if '"' in value:
         try:
             fields = next(csv.reader([value]), [])
@@ -1169,74 +1141,79 @@ def _mount_from(context: _Context, value: str, line: int) -> str:
             raise context.error(f"invalid --mount value {value!r}: {exc}", line) from None
     else:
         fields = value.split(",")
-    source, kind = "", "bind"
+    source = target = ""
     for field in fields:
         key, _, item = field.partition("=")
         key = key.strip().lower()
         if key == "from":
             source = item
-        elif key == "type":
-            kind = item.lower()
-    return "" if kind == "tmpfs" else source
+        elif key in ("target", "dst", "destination"):
+            target = item
+    return source, target
 
 
-def _stage_expand(context: _Context, value: str, line: int, args: _StageArgs) -> str:
-    """Expand a ``--from`` value with the ARGs declared so far in ``stage``."""
-    if "$" not in value:
-        return value
-    env: dict[str, _Value] = {}
-    for rest, arg_line in args:
-        context.declare(env, rest, arg_line, context.global_env)
-    return context.expand(value, env, line, "--from")
+def _go_atoi(value: str) -> int | None:
+    """Go's ``strconv.Atoi``: an optionally signed decimal that fits in 64 bits."""
+    if len(value) > 21 or not _ATOI_RE.fullmatch(value):
+        return None
+    number = int(value)
+    return number if -_INT64_MAX - 1 <= number <= _INT64_MAX else None
 
 
-def _resolve_pending(
+def _resolve_uses(
     context: _Context,
     stages: list[Stage],
     by_name: Mapping[str, int],
     froms: list[str],
-    pending: list[_Pending],
+    uses: list[_Use],
 ) -> None:
-    """Fill in the ``--from`` uses now that every stage is known; check for cycles."""
-    edges: list[tuple[int, int]] = []
-    for position, user, line, value in pending:
-        target = _stage_target(context, value, line, len(stages), by_name)
-        if target is None:
-            froms[position] = context.image(value, line)
+    """Fill in the ``--from`` images now that every stage is known; BuildKit's checks.
+
+    ``states`` is BuildKit's list of dispatch states: the stages, then each image
+    a ``--from`` names, in the order they are met (an index may name one).
+    """
+    states: list[int | str] = list(range(len(stages)))
+    deps: dict[int, list[tuple[int, _Use]]] = {}
+    for use in uses:
+        target: int | str | None = None
+        index = _go_atoi(use.value) if use.kind == "copy" else None
+        if index is not None:
+            if not 0 <= index < len(states):
+                raise context.error(f"invalid stage index {index}", use.line)
+            target = states[index]
         else:
-            froms[position] = stages[target].base
-            edges.append((user, target))
-    # FROM only names earlier stages: a cycle needs a --from naming itself or a later stage
-    if any(target >= user for user, target in edges):
-        depends: dict[int, set[int]] = {}
-        for stage in stages:
-            if stage.parent_stage is not None:
-                depends.setdefault(stage.index, set()).add(stage.parent_stage)
-        for user, target in edges:
-            depends.setdefault(user, set()).add(target)
-        _check_cycles(context, stages, depends)
+            target = by_name.get(use.value.lower())
+            if target is None:
+                target = use.value
+                states.append(target)
+        if isinstance(target, str):
+            image = context.image(target, use.line)
+        else:
+            image = stages[target].base
+            deps.setdefault(use.stage, []).append((target, use))
+        if use.position is not None:
+            froms[use.position] = image
+    # FROM only names earlier stages: both checks need a --from naming this or a later one
+    if any(target >= user for user, targets in deps.items() for target, _ in targets):
+        _check_cycles(context, stages, deps)
+        _check_order(context, stages, deps)
 
 
-def _stage_target(
-    context: _Context, value: str, line: int, count: int, by_name: Mapping[str, int]
-) -> int | None:
-    """The stage a ``--from`` names (by index or name), or ``None`` for an image."""
-    if len(value) <= 18 and _INDEX_RE.fullmatch(value):
-        number = int(value)
-        if not 0 <= number < count:
-            raise context.error(f"invalid stage index {value}", line)
-        return number
-    return by_name.get(value.lower())
+def _stage_label(stage: Stage) -> str:
+    """BuildKit's name for a stage in messages."""
+    return stage.name if stage.name is not None else f"stage-{stage.index}"
 
 
-def _check_cycles(context: _Context, stages: list[Stage], depends: Mapping[int, set[int]]) -> None:
-    """A stage may not depend on itself, directly or through others."""
+def _check_cycles(
+    context: _Context, stages: list[Stage], deps: Mapping[int, list[tuple[int, _Use]]]
+) -> None:
+    """A stage may not depend on itself through ``--from``, directly or through others."""
     done: set[int] = set()
-    for first in sorted(depends):
+    for first in sorted(deps):
         if first in done:
             continue
         path = {first}
-        stack = [(first, iter(sorted(depends[first])))]
+        stack = [(first, iter(sorted({target for target, _ in deps[first]})))]
         while stack:
             index, targets = stack[-1]
             target = next(targets, None)
@@ -1246,8 +1223,41 @@ def _check_cycles(context: _Context, stages: list[Stage], depends: Mapping[int, 
                 done.add(index)
             elif target in path:
                 stage = stages[target]
-                label = stage.name if stage.name is not None else str(stage.index)
-                raise context.error(f"circular dependency detected on stage: {label}", stage.line)
+                raise context.error(
+                    f"circular dependency detected on stage: {_stage_label(stage)}", stage.line
+                )
             elif target not in done:
                 path.add(target)
-                stack.append((target, iter(sorted(depends.get(target, ())))))
+                stack.append((target, iter(sorted({t for t, _ in deps.get(target, ())}))))
+
+
+def _check_order(
+    context: _Context, stages: list[Stage], deps: Mapping[int, list[tuple[int, _Use]]]
+) -> None:
+    """In the stages built, a ``--from`` must name a stage defined before."""
+    reachable: set[int] = set()
+    pending = [len(stages) - 1]
+    while pending:
+        index = pending.pop()
+        if index in reachable:
+            continue
+        reachable.add(index)
+        parent = stages[index].parent_stage
+        if parent is not None:
+            pending.append(parent)
+        pending.extend(target for target, _ in deps.get(index, ()))
+    for index in sorted(reachable):
+        for target, use in deps.get(index, ()):
+            if target <= index:
+                continue
+            if use.kind == "copy":
+                raise context.error(
+                    f'cannot copy from stage "{use.value}", it needs to be defined before '
+                    f'current stage "{_stage_label(stages[index])}"',
+                    use.line,
+                )
+            raise context.error(
+                f'cannot mount from stage "{use.value}" to "{use.target}", '
+                "stage needs to be defined before current command",
+                use.line,
+            )

@@ -82,7 +82,7 @@ def buildkit_parse(text: str) -> tuple[list[object] | None, str | None]:
 def test_lexer_agrees_with_buildkit(text: str) -> None:
     theirs, their_error = buildkit_parse(text)
     try:
-        escape, ours = _lex(text, "Dockerfile")
+        escape, ours, _, _ = _lex(text, "Dockerfile")
         our_error = None
     except DockerfileError as exc:
         ours, our_error = [], str(exc)
@@ -100,9 +100,9 @@ def test_lexer_agrees_with_buildkit(text: str) -> None:
         assert f":{unknown[0].start_line}:" in our_error  # type: ignore[attr-defined]
         return
     assert [(c.cmd.lower(), c.start_line) for c in theirs] == [  # type: ignore[attr-defined]
-        (keyword, line) for keyword, _, line in ours
+        (keyword, line) for keyword, _, line, _ in ours
     ]
-    for command, (keyword, rest, _) in zip(theirs, ours, strict=True):
+    for command, (keyword, rest, _, _) in zip(theirs, ours, strict=True):
         if keyword not in ("from", "copy", "run", "arg"):
             continue
         flags, remaining = _extract_flags(rest)
