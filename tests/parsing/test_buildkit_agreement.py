@@ -4,13 +4,19 @@ The PyPI package ``dockerfile`` wraps BuildKit's ``parser.Parse`` (v0.12.5) comp
 from Go. On generated Dockerfile-like text both must agree on the instructions and
 their first lines, the flags, the FROM and ARG words, and on which texts are syntax
 errors. BuildKit v0.12 predates ``${v#p}``/``${v%p}``/``${v/p/r}``, so those are
-not generated here (they only matter to heredoc detection).
+not generated here (they only matter to heredoc detection). It also predates two
+heredoc rules this module follows (BuildKit 0.22, Dockerfile frontend 1.16): the
+blanks after ``<<`` stay in the heredoc word (``<< EOF`` is a heredoc) and an
+unset name in it is kept (``<<$EOF`` ends at ``$EOF``); texts where those rules
+decide are left out here and tested in ``test_buildkit_rules.py``.
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from indexer.errors import DockerfileError
@@ -24,6 +30,9 @@ from indexer.parsing.dockerfile import (
 from tests.parsing.test_properties import PIECES
 
 buildkit = pytest.importorskip("dockerfile")
+
+#: a heredoc word where BuildKit 0.12 and today's BuildKit disagree
+NEWER_HEREDOC_RULES = re.compile(r"<<-?[ \t\r]|<<[^\s<]*[$\\]")
 
 KEYWORDS = [
     "FROM",
@@ -80,6 +89,7 @@ def buildkit_parse(text: str) -> tuple[list[object] | None, str | None]:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=texts)
 def test_lexer_agrees_with_buildkit(text: str) -> None:
+    assume(not NEWER_HEREDOC_RULES.search(text))
     theirs, their_error = buildkit_parse(text)
     try:
         escape, ours, _, _ = _lex(text, "Dockerfile")
