@@ -96,6 +96,20 @@ def print_show(view: TagView) -> None:
         ),
         console,
     )
+    for index, (warning, arches) in enumerate(_warnings(view.platforms)):
+        _field(console, "warnings" if index == 0 else "", f"{warning}   [{', '.join(arches)}]")
+
+
+def _warnings(platforms: list[PlatformInfo]) -> list[tuple[str, list[str]]]:
+    """Each distinct BuildKit warning of the platforms, with the architectures it is on."""
+    found: dict[str, list[str]] = {}
+    for platform in platforms:
+        for warning in platform.warnings:
+            text = f"line {warning.get('line')}: {warning.get('rule')}: {warning.get('message')}"
+            arches = found.setdefault(text, [])
+            if platform.architecture not in arches:
+                arches.append(platform.architecture)
+    return list(found.items())
 
 
 def print_children(rows: list[ChildRow]) -> None:

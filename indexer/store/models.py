@@ -38,6 +38,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -245,6 +246,10 @@ class Build(Base):
     )
     froms: Mapped[list[str] | None] = mapped_column(JSONValue)
     error: Mapped[str | None] = mapped_column(Text)
+    #: the checks BuildKit would report for the build: [{"rule", "line", "message"}, ...]
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONValue, default=list, server_default=text("'[]'")
+    )
 
 
 class HubImage(Base):

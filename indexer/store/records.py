@@ -15,6 +15,7 @@ from typing import Protocol
 
 __all__ = [
     "BuildRecord",
+    "BuildWarningRecord",
     "HubImageFacts",
     "HubImageRecord",
     "HubTagFacts",
@@ -22,6 +23,19 @@ __all__ = [
     "LibraryFileRecord",
     "StanzaRecord",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class BuildWarningRecord:
+    """A check BuildKit would report for a build that still builds (rule, line, message)."""
+
+    rule: str
+    line: int
+    message: str
+
+    def as_dict(self) -> dict[str, str | int]:
+        """The JSON form stored in ``builds.warnings``."""
+        return {"rule": self.rule, "line": self.line, "message": self.message}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +53,8 @@ class BuildRecord:
     parent_ref: str | None = None
     froms: tuple[str, ...] | None = None
     error: str | None = None
+    #: what BuildKit would warn about (and still build), in line order
+    warnings: tuple[BuildWarningRecord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

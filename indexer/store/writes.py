@@ -146,6 +146,7 @@ def _build_row(stanza_id: int, build: BuildRecord) -> dict[str, Any]:
         "parent_tag": parent_tag,
         "froms": list(build.froms) if build.froms is not None else None,
         "error": build.error,
+        "warnings": [warning.as_dict() for warning in build.warnings],
     }
 
 
@@ -161,6 +162,7 @@ _BUILD_COLUMNS = (
     "parent_tag",
     "froms",
     "error",
+    "warnings",
 )
 
 

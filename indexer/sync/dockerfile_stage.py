@@ -363,7 +363,13 @@ async def resolve_library_file(
                 builds.append(build_record(build, parent_ref=None, froms=None, error=str(resolved)))
                 continue
             builds.append(
-                build_record(build, parent_ref=resolved.parent, froms=resolved.froms, error=None)
+                build_record(
+                    build,
+                    parent_ref=resolved.parent,
+                    froms=resolved.froms,
+                    error=None,
+                    warnings=resolved.warnings,
+                )
             )
         result.stanzas.append(stanza_record(stanza, builds))
     return result

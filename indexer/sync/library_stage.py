@@ -250,6 +250,9 @@ def _committed(
                     tally.parents_unresolved += 1
                 else:
                     tally.parents_resolved += 1
+                if build.warnings:
+                    tally.build_warnings += len(build.warnings)
+                    tally.builds_with_warnings += 1
 
     return done
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from indexer.parsing.dockerfile_checks import BuildWarning
 from indexer.parsing.library_file import ArchBuild, LibraryFile, Stanza
 from indexer.store.records import (
     BuildRecord,
+    BuildWarningRecord,
     LibraryFileRecord,
     StanzaRecord,
 )
@@ -20,6 +22,7 @@ def build_record(
     parent_ref: str | None,
     froms: Sequence[str] | None,
     error: str | None,
+    warnings: Sequence[BuildWarning] = (),
 ) -> BuildRecord:
     """One architecture of a stanza with its resolved parent, or the reason it has none."""
     return BuildRecord(
@@ -33,6 +36,9 @@ def build_record(
         parent_ref=parent_ref,
         froms=tuple(froms) if froms is not None else None,
         error=error,
+        warnings=tuple(
+            BuildWarningRecord(warning.rule, warning.line, warning.message) for warning in warnings
+        ),
     )
 
 

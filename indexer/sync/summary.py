@@ -28,6 +28,9 @@ class SyncTally:
     builds_written: int = 0
     parents_resolved: int = 0
     parents_unresolved: int = 0
+    #: checks BuildKit would report (and still build) on the builds written, and their builds
+    build_warnings: int = 0
+    builds_with_warnings: int = 0
     #: distinct Dockerfiles the builds read need
     dockerfiles_needed: int = 0
     dockerfiles_from_cache: int = 0
@@ -151,7 +154,8 @@ def summary_lines(summary: SyncSummary) -> list[str]:
         ),
         (
             f"parents: {tally.parents_resolved} resolved, "
-            f"{tally.parents_unresolved} unresolved (of the builds written)"
+            f"{tally.parents_unresolved} unresolved (of the builds written); "
+            f"{tally.build_warnings} BuildKit warnings on {tally.builds_with_warnings} builds"
         ),
         (
             f"hub: {tally.hub_repositories_done}/{tally.hub_repositories} repositories, "

@@ -43,6 +43,8 @@ class PlatformInfo:
     #: this architecture's chain, nearest first
     ancestors: list[str] = field(default_factory=list)
     ancestors_note: str | None = None
+    #: the checks BuildKit would report for this build: [{"rule", "line", "message"}]
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -55,6 +57,7 @@ class PlatformInfo:
             "file": self.file,
             "builder": self.builder,
             "error": self.error,
+            "warnings": self.warnings,
             "stanza": self.stanza,
             "constraints": self.constraints,
             "ancestors": self.ancestors,
@@ -111,6 +114,7 @@ def _platform(stanza: Stanza, build: Build, chain: Chain | None) -> PlatformInfo
         constraints=list(stanza.constraints),
         ancestors=chain.refs if chain else [],
         ancestors_note=chain.note if chain else None,
+        warnings=list(build.warnings or ()),
     )
 
 
