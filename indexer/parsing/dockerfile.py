@@ -173,6 +173,8 @@ _INSTRUCTIONS = frozenset(
         "workdir",
     }
 )
+#: upper-case keyword -> keyword: the usual spelling, found without lower-casing
+_UPPER_KEYWORDS = {keyword.upper(): keyword for keyword in _INSTRUCTIONS}
 _HEREDOC_INSTRUCTIONS = frozenset({"add", "copy", "run"})
 _JSON_FORM_INSTRUCTIONS = frozenset(
     {"add", "cmd", "copy", "entrypoint", "healthcheck", "run", "shell", "volume"}
@@ -188,6 +190,8 @@ _PLATFORM_NAMES = frozenset(
 )
 _DEFAULT_TARGET = "default"
 _DEFAULT_CHECKS = CheckConfig()
+#: an empty set of names, shared until a file declares global ARGs (never added to)
+_NO_NAMES: set[str] = set()
 
 # Go's regexp \s is [\t\n\f\r ]
 _DIRECTIVE_RE = re.compile(
@@ -198,6 +202,7 @@ _WHITESPACE_RE = re.compile(r"[\t\v\f\r ]+")
 _STAGE_NAME_RE = re.compile(r"[a-z][a-z0-9\-_.]*")
 _HEREDOC_RE = re.compile(r"([0-9]*)<<(-?)[\t\n\f\r ]*([^<]*)", re.DOTALL)
 _ATOI_RE = re.compile(r"[+-]?[0-9]+")
+_ATOI_FIRST = frozenset("+-0123456789")
 _INT64_MAX = 2**63 - 1
 
 #: BuildKit's lexers: heredoc detection, heredoc names, and ``--from`` checks per escape
@@ -320,9 +325,10 @@ def _normalize(reference: str) -> str:
 _Instruction = tuple[str, str, int, str]
 
 
-#: a lexed Dockerfile: escape token, instructions, the ``check`` directive, and the
-#: first lines of the instructions that had an empty continuation line
-_Lexed = tuple[str, list[_Instruction], str | None, tuple[int, ...]]
+#: a lexed Dockerfile: escape token, instructions, the ``check`` directive, the first
+#: lines of the instructions that had an empty continuation line, and whether some
+#: keyword is not all upper case (the casing check needs a look)
+_Lexed = tuple[str, list[_Instruction], str | None, tuple[int, ...], bool]
 
 
 def _lex(text: str, source: str) -> _Lexed:
@@ -337,7 +343,7 @@ def _lex(text: str, source: str) -> _Lexed:
     ):
         plain = _lex_plain(text, source)
         if plain is not None:
-            return "\\", plain, None, ()
+            return "\\", plain[0], None, (), plain[1]
     if text.startswith("\ufeff"):
         text = text[1:]
     lines = text.split("\n")
@@ -351,6 +357,7 @@ def _lex(text: str, source: str) -> _Lexed:
         escape, index = "\\", 0
     instructions: list[_Instruction] = []
     empty_continuations: list[int] = []
+    mixed = False
     append = instructions.append
     while index < count:
         line = lines[index].lstrip()
@@ -373,9 +380,12 @@ def _lex(text: str, source: str) -> _Lexed:
             if match is None:
                 continue  # nothing but continuation characters
             word, rest = match.group(1), match.group(2).strip()
-        keyword = word.lower()
-        if keyword not in _INSTRUCTIONS:
-            raise DockerfileError(f"unknown instruction: {word}", source=source, line=start)
+        keyword = _UPPER_KEYWORDS.get(word)
+        if keyword is None:
+            keyword = word.lower()
+            if keyword not in _INSTRUCTIONS:
+                raise DockerfileError(f"unknown instruction: {word}", source=source, line=start)
+            mixed = True
         if keyword in _CHECKED_INSTRUCTIONS and ("[" in rest or keyword in _ALWAYS_CHECKED):
             _check_syntax(keyword, rest, escape, source, start)
         if "<<" in rest and (keyword in _HEREDOC_INSTRUCTIONS or keyword == "onbuild"):
@@ -383,31 +393,36 @@ def _lex(text: str, source: str) -> _Lexed:
                 lines, index, keyword, rest, line=line, source=source, start=start
             )
         append((keyword, rest, start, word))
-    return escape, instructions, check, tuple(empty_continuations)
+    return escape, instructions, check, tuple(empty_continuations), mixed
 
 
-def _lex_plain(text: str, source: str) -> list[_Instruction] | None:
+def _lex_plain(text: str, source: str) -> tuple[list[_Instruction], bool] | None:
     """:func:`_lex` for text without escapes, comments, heredocs, JSON or CR (most files).
 
     Every non-blank line is then one instruction. ``None`` sends an unusual line
     (a keyword followed by something other than a space) to the general lexer.
+    Answers the instructions and whether a keyword is not all upper case.
     """
     instructions: list[_Instruction] = []
+    mixed = False
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.strip()
         if not line:
             continue
         word, _, rest = line.partition(" ")
-        if not word.isalpha():
-            return None
-        keyword = word.lower()
-        if keyword not in _INSTRUCTIONS:
-            raise DockerfileError(f"unknown instruction: {word}", source=source, line=number)
+        keyword = _UPPER_KEYWORDS.get(word)
+        if keyword is None:
+            if not word.isalpha():
+                return None
+            keyword = word.lower()
+            if keyword not in _INSTRUCTIONS:
+                raise DockerfileError(f"unknown instruction: {word}", source=source, line=number)
+            mixed = True
         rest = rest.strip()
         if keyword in _ALWAYS_CHECKED:
             _check_syntax(keyword, rest, "\\", source, number)
         instructions.append((keyword, rest, number, word))
-    return instructions
+    return instructions, mixed
 
 
 def _directives(lines: list[str], source: str) -> tuple[str, int, str | None]:
@@ -731,18 +746,22 @@ _FROM_VARIABLE = (
 _MOUNT_VARIABLE = "'from' doesn't support variable expansion, define alias stage instead"
 
 
-@dataclass(frozen=True, slots=True)
 class _Use:
     """One ``COPY --from`` or ``RUN --mount`` source of a stage."""
 
-    #: where its image goes in ``froms``; ``None`` for a mount without ``from``
-    position: int | None
-    stage: int
-    line: int
-    kind: str  # "copy" or "mount"
-    value: str
-    #: the mount's target, for BuildKit's message
-    target: str = ""
+    __slots__ = ("kind", "line", "position", "stage", "target", "value")
+
+    def __init__(
+        self, position: int | None, stage: int, line: int, kind: str, value: str, target: str
+    ) -> None:
+        #: where its image goes in ``froms``; ``None`` for a mount without ``from``
+        self.position = position
+        self.stage = stage
+        self.line = line
+        self.kind = kind  # "copy" or "mount"
+        self.value = value
+        #: the mount's target, for BuildKit's message
+        self.target = target
 
 
 class _Context:
@@ -752,6 +771,7 @@ class _Context:
         "_global_env",
         "architecture",
         "build_args",
+        "config",
         "declared",
         "escape",
         "instructions",
@@ -766,19 +786,27 @@ class _Context:
         build_args: Mapping[str, str],
         architecture: str | None,
         source: str,
-        linter: Linter,
+        config: CheckConfig,
     ) -> None:
         self.escape = lexed[0]
         self.instructions = lexed[1]
         self.build_args = build_args
         self.architecture = architecture
         self.source = source
-        self.linter = linter
+        self.config = config
+        #: the warnings so far; made with the first one
+        self.linter: Linter | None = None
         self._global_env: dict[str, str] | None = None
         #: names of the ARGs before the first FROM (with or without a value)
-        self.declared: set[str] = set()
+        self.declared: set[str] = _NO_NAMES
         #: global ARGs whose value used a platform ARG we do not know
-        self.tainted: set[str] = set()
+        self.tainted: set[str] = _NO_NAMES
+
+    def warn(self, rule: str, line: int, message: str) -> None:
+        """Record a check BuildKit would report (unless the check directive silences it)."""
+        if self.linter is None:
+            self.linter = Linter(self.config)
+        self.linter.run(rule, line, message)
 
     @property
     def global_env(self) -> dict[str, str]:
@@ -826,14 +854,14 @@ class _Context:
             )
         for name in sorted(processed.unmatched):
             if name not in self.declared and name not in _AUTOMATIC_NAMES:
-                self.linter.run(
-                    UNDEFINED_ARG_IN_FROM, line, f"FROM argument '{name}' is not declared"
-                )
+                self.warn(UNDEFINED_ARG_IN_FROM, line, f"FROM argument '{name}' is not declared")
         return processed
 
     def declare_global(self, rest: str, line: int) -> None:
         """One ``ARG`` before the first ``FROM`` (BuildKit's ``buildMetaArgs``)."""
         env = self.global_env
+        if self.declared is _NO_NAMES:
+            self.declared, self.tainted = set(), set()
         for name, equals, default in self.arg_words(rest, line):
             self.declared.add(name)
             if name in self.build_args:
@@ -849,12 +877,6 @@ class _Context:
                 else:
                     env[name] = default
                 self.tainted.discard(name)
-
-    def check_arg(self, rest: str, line: int) -> None:
-        """An ``ARG`` inside a stage: only its syntax matters here."""
-        if rest and rest[0] != "=" and " =" not in rest and "\t=" not in rest:
-            return  # no word can start with "=" (a blank name)
-        self.arg_words(rest, line)
 
     def arg_words(self, rest: str, line: int) -> list[tuple[str, str, str]]:
         """The ``(name, "=", default)`` of each word of an ``ARG``; checks the syntax."""
@@ -884,7 +906,7 @@ class _Context:
             and not unmatched
             and value == self.global_env.get("TARGETPLATFORM")
         ):
-            self.linter.run(
+            self.warn(
                 REDUNDANT_TARGET_PLATFORM,
                 line,
                 f"Setting platform to predefined {platform} in FROM is redundant "
@@ -893,7 +915,7 @@ class _Context:
         if not matched and not unmatched:
             name = stage_name or ""
             if (os_name or "linux") not in name and (arch or "amd64") not in name:
-                self.linter.run(
+                self.warn(
                     FROM_PLATFORM_FLAG_CONST_DISALLOWED,
                     line,
                     f'FROM --platform flag should not use constant value "{value}"',
@@ -936,7 +958,7 @@ def _resolve(
     lexed: _Lexed, build_args: Mapping[str, str], architecture: str | None, source: str
 ) -> DockerfileResolution:
     """Turn lexed instructions into stages, image uses and warnings, in file order."""
-    _, instructions, check, empty_continuations = lexed
+    _, instructions, check, empty_continuations, mixed = lexed
     config = _DEFAULT_CHECKS
     if check is not None:
         try:
@@ -945,15 +967,13 @@ def _resolve(
             raise DockerfileError(
                 f"failed to parse check options: {exc}", source=source, line=1
             ) from None
-    linter = Linter(config)
+    context = _Context(lexed, build_args, architecture, source, config)
     for line in empty_continuations:
-        linter.run(NO_EMPTY_CONTINUATION, line, "Empty continuation line")
-    context = _Context(lexed, build_args, architecture, source, linter)
+        context.warn(NO_EMPTY_CONTINUATION, line, "Empty continuation line")
     stages: list[Stage] = []
     by_name: dict[str, int] = {}
     froms: list[str] = []
     uses: list[_Use] = []
-    one_casing = True  # every instruction upper case: no ConsistentInstructionCasing
     for keyword, rest, line, word in instructions:
         if keyword == "from":
             stage = _from(context, rest, line, word, stages, by_name)
@@ -961,20 +981,17 @@ def _resolve(
                 by_name[stage.name] = stage.index
             stages.append(stage)
             froms.append(stage.base)
-            if one_casing and not word.isupper():
-                one_casing = False
             continue
         if not stages:
             if keyword != "arg":
                 raise context.error(f"{keyword.upper()}: no build stage in current context", line)
             context.declare_global(rest, line)
             continue
-        if one_casing and not word.isupper():
-            one_casing = False
         if keyword == "arg":
-            context.check_arg(rest, line)
+            if not rest or rest[0] == "=" or " =" in rest or "\t=" in rest:
+                context.arg_words(rest, line)  # else no word can start with "=" (no name)
         elif keyword == "maintainer":
-            linter.run(
+            context.warn(
                 MAINTAINER_DEPRECATED,
                 line,
                 "Maintainer instruction is deprecated in favor of using label",
@@ -990,11 +1007,11 @@ def _resolve(
         raise context.error("no FROM instruction: no build stage", max(1, len(instructions)))
     if uses:
         _resolve_uses(context, stages, by_name, froms, uses)
-    if not one_casing:
+    if mixed:
         first = stages[0].line
         words = [(word, line) for _, _, line, word in instructions if line >= first]
-        casing_warnings(linter, words)
-    warnings = linter.finish(source) if linter.warnings else ()
+        casing_warnings(context.warn, words)
+    warnings = context.linter.finish(source) if context.linter is not None else ()
     return DockerfileResolution(tuple(stages), stages[-1].base, tuple(froms), warnings)
 
 
@@ -1028,7 +1045,7 @@ def _from(
             or name in _RESERVED_STAGE_NAMES
             or ((as_word != "AS" or word != "FROM") and (as_word != "as" or word != "from"))
         ):
-            _stage_name_checks(context.linter, line, word, as_word, written, by_name)
+            _stage_name_checks(context, line, word, as_word, written, by_name)
     elif len(args) != 1:
         raise context.error("FROM requires either one or three arguments", line)
     base = args[0]
@@ -1047,7 +1064,7 @@ def _from(
 
 
 def _stage_name_checks(
-    linter: Linter,
+    context: _Context,
     line: int,
     from_word: str,
     as_word: str,
@@ -1057,19 +1074,19 @@ def _stage_name_checks(
     """``StageNameCasing``, ``FromAsCasing``, ``ReservedStageName``, ``DuplicateStageName``."""
     name = written.lower()
     if written != name:
-        linter.run(STAGE_NAME_CASING, line, f"Stage name '{written}' should be lowercase")
+        context.warn(STAGE_NAME_CASING, line, f"Stage name '{written}' should be lowercase")
     if from_as_casing_differs(from_word, as_word):
-        linter.run(
+        context.warn(
             FROM_AS_CASING, line, f"'{as_word}' and '{from_word}' keywords' casing do not match"
         )
     if name in _RESERVED_STAGE_NAMES:
-        linter.run(
+        context.warn(
             RESERVED_STAGE_NAME,
             line,
             f'Stage name should not use the same name as reserved stage "{name}"',
         )
     if name in by_name:
-        linter.run(
+        context.warn(
             DUPLICATE_STAGE_NAME,
             line,
             f'Duplicate stage name "{name}", stage names should be unique',
@@ -1174,9 +1191,11 @@ def _resolve_uses(
     """
     states: list[int | str] = list(range(len(stages)))
     deps: dict[int, list[tuple[int, _Use]]] = {}
+    forward = False  # a --from naming its own stage or a later one
     for use in uses:
         target: int | str | None = None
-        index = _go_atoi(use.value) if use.kind == "copy" else None
+        value = use.value
+        index = _go_atoi(value) if use.kind == "copy" and value[0] in _ATOI_FIRST else None
         if index is not None:
             if not 0 <= index < len(states):
                 raise context.error(f"invalid stage index {index}", use.line)
@@ -1191,10 +1210,12 @@ def _resolve_uses(
         else:
             image = stages[target].base
             deps.setdefault(use.stage, []).append((target, use))
+            if target >= use.stage:
+                forward = True
         if use.position is not None:
             froms[use.position] = image
     # FROM only names earlier stages: both checks need a --from naming this or a later one
-    if any(target >= user for user, targets in deps.items() for target, _ in targets):
+    if forward:
         _check_cycles(context, stages, deps)
         _check_order(context, stages, deps)
 

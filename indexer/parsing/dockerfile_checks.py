@@ -9,6 +9,7 @@ warning left into a build failure (``lint violation found for rules: ...``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from indexer.errors import DockerfileError
@@ -137,7 +138,7 @@ def from_as_casing_differs(from_word: str, as_word: str) -> bool:
     return False  # a mixed-case FROM is ConsistentInstructionCasing's to report
 
 
-def casing_warnings(linter: Linter, words: list[tuple[str, int]]) -> None:
+def casing_warnings(warn: Callable[[str, int, str], None], words: list[tuple[str, int]]) -> None:
     """``ConsistentInstructionCasing``: each instruction against the file's majority."""
     lower = upper = 0
     for word, _ in words:
@@ -148,13 +149,13 @@ def casing_warnings(linter: Linter, words: list[tuple[str, int]]) -> None:
     majority_lower = lower > upper
     for word, line in words:
         if majority_lower and word != word.lower():
-            linter.run(
+            warn(
                 CONSISTENT_INSTRUCTION_CASING,
                 line,
                 f"Command '{word}' should match the case of the command majority (lowercase)",
             )
         elif not majority_lower and word != word.upper():
-            linter.run(
+            warn(
                 CONSISTENT_INSTRUCTION_CASING,
                 line,
                 f"Command '{word}' should match the case of the command majority (uppercase)",

@@ -92,7 +92,7 @@ def test_lexer_agrees_with_buildkit(text: str) -> None:
     assume(not NEWER_HEREDOC_RULES.search(text))
     theirs, their_error = buildkit_parse(text)
     try:
-        escape, ours, _, _ = _lex(text, "Dockerfile")
+        escape, ours, _, _, _ = _lex(text, "Dockerfile")
         our_error = None
     except DockerfileError as exc:
         ours, our_error = [], str(exc)
