@@ -8,8 +8,8 @@ CORPUS_DIR defaults to ``$INDEXER_CORPUS`` or ``../shared/corpus``. Every head i
 into memory first; only resolution is timed (best of several rounds). The expected
 parent of a head is the oracle's ``lastStageFrom`` for the rows built from it
 (``oracle.jsonl.gz``); a parser gets a head wrong when its parent differs, or when it
-fails on the head. Prints files per second for each parser, the ratio, and the wrong
-counts.
+fails on the head. Prints files per second for each parser, the ratio, the wrong
+counts, and the BuildKit warnings our resolver records on the heads.
 """
 
 from __future__ import annotations
@@ -157,6 +157,15 @@ def main(argv: list[str]) -> int:
     print(f"indexer.parsing.dockerfile: {our_rate:10,.0f} files/s, {len(our_wrong)} wrong")
     print(f"dockerfile-parse:           {their_rate:10,.0f} files/s, {len(their_wrong)} wrong")
     print(f"ratio: {our_rate / their_rate:.1f}x")
+    warned = [
+        resolve_dockerfile(head.text, architecture=head.architecture, source=head.path).warnings
+        for head in our_heads
+    ]
+    rules = sorted({warning.rule for warnings in warned for warning in warnings})
+    print(
+        f"BuildKit warnings (ours): {sum(map(len, warned))} on "
+        f"{sum(1 for warnings in warned if warnings)} heads ({', '.join(rules) or 'none'})"
+    )
     for label, items in (("ours", our_wrong), ("dockerfile-parse", their_wrong)):
         for item in items[:20]:
             print(f"  wrong ({label}): {item}")
