@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from indexer.errors import DockerfileError, LibraryFileError
 from indexer.parsing import parse_library_file, resolve_build, resolve_dockerfile
+from indexer.parsing.shell_lex import ShellLex, ShellSyntaxError
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -129,6 +130,30 @@ def test_crlf_comments_and_bom_do_not_change_the_answer(bases: list[str], commen
     assert resolve_dockerfile("\ufeff" + text.replace("\n", "\r\n")) == expected
     assert expected.parent == expected.stages[-1].base
     assert len(expected.stages) == len(bases)
+
+
+words = st.text(alphabet="${}:-+?#%/*\\'\"`ab <\t[]", max_size=20)
+
+
+@SETTINGS
+@given(
+    word=words,
+    env=st.dictionaries(st.sampled_from(["a", "b", "ab"]), st.text(alphabet="ab*?/", max_size=4)),
+    escape=st.sampled_from(["\\", "`"]),
+    raw=st.booleans(),
+)
+def test_shell_lexer_raises_only_its_syntax_error(
+    word: str, env: dict[str, str], escape: str, raw: bool
+) -> None:
+    lex = ShellLex(escape, raw_quotes=raw, raw_escapes=raw, skip_unset=raw, heredocs=raw)
+    try:
+        processed = lex.process(word, env)
+    except ShellSyntaxError:
+        return
+    assert processed.matched <= set(env)
+    assert not processed.unmatched & set(env)
+    if "$" not in word and "'" not in word and '"' not in word and escape not in word:
+        assert processed.result == word
 
 
 # --- library-file-like text -------------------------------------------------------------
