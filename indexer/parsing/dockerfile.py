@@ -90,6 +90,9 @@ expressions, ``$`` expanded inside the pattern and replacement).
   one and those it reaches through ``FROM <stage>`` and ``--from``; in those, a
   ``--from`` naming a stage defined later is an error (``needs to be defined
   before current stage``);
+* ``ONBUILD COPY --from`` / ``ONBUILD RUN --mount`` of a stage run in each
+  stage built on it (``FROM <stage>``), when that stage is built; their images
+  join ``froms`` after the others;
 * ``# check=skip=...;error=true`` silences checks or turns them into errors.
 
 The answer: ``parent`` is the image the last stage is built on (a stage's base
@@ -99,9 +102,9 @@ same), in every stage; ``warnings`` the checks BuildKit would report.
 
 Not modelled: instruction argument checks that do not affect images (``COPY``
 needs two arguments, ...), ``ENV`` and the ``UndefinedVar`` check, ``ONBUILD``
-triggers a stage inherits from another stage (they run in the child), named
-build contexts (``--build-context``), and checks on instructions that
-do not touch images (``JSONArgsRecommended``, ``SecretsUsedInArgOrEnv``, ...).
+triggers of a base image (they are in its registry config, not in the text),
+named build contexts (``--build-context``), and checks on instructions that do
+not touch images (``JSONArgsRecommended``, ``SecretsUsedInArgOrEnv``, ...).
 
 References are normalised with :func:`indexer.refs.normalize_ref` (CONTRACT §2).
 """
@@ -974,6 +977,8 @@ def _resolve(
     by_name: dict[str, int] = {}
     froms: list[str] = []
     uses: list[_Use] = []
+    #: stage -> its ONBUILD instructions with flags (they run in the stages built on it)
+    triggers: dict[int, list[tuple[str, int]]] = {}
     for keyword, rest, line, word in instructions:
         if keyword == "from":
             stage = _from(context, rest, line, word, stages, by_name)
@@ -1003,10 +1008,12 @@ def _resolve(
                 if not implicit:
                     froms.append("")
                 uses.append(_Use(position, current, line, kind, value, target))
+        elif keyword == "onbuild" and "--" in rest:
+            triggers.setdefault(len(stages) - 1, []).append((rest, line))
     if not stages:
         raise context.error("no FROM instruction: no build stage", max(1, len(instructions)))
-    if uses:
-        _resolve_uses(context, stages, by_name, froms, uses)
+    if uses or triggers:
+        _Sources(context, stages, by_name, froms).resolve(uses, triggers)
     if mixed:
         first = stages[0].line
         words = [(word, line) for _, _, line, word in instructions if line >= first]
@@ -1177,47 +1184,115 @@ def _go_atoi(value: str) -> int | None:
     return number if -_INT64_MAX - 1 <= number <= _INT64_MAX else None
 
 
-def _resolve_uses(
-    context: _Context,
-    stages: list[Stage],
-    by_name: Mapping[str, int],
-    froms: list[str],
-    uses: list[_Use],
-) -> None:
-    """Fill in the ``--from`` images now that every stage is known; BuildKit's checks.
+class _Sources:
+    """The ``--from`` sources of the stages: BuildKit's dispatch states and dependencies.
 
-    ``states`` is BuildKit's list of dispatch states: the stages, then each image
-    a ``--from`` names, in the order they are met (an index may name one).
+    ``states`` is BuildKit's list of dispatch states: the stages, then each image a
+    ``--from`` names, in the order they are met (an index may name one); ``deps``
+    maps a stage to the stages its ``--from`` name.
     """
-    states: list[int | str] = list(range(len(stages)))
-    deps: dict[int, list[tuple[int, _Use]]] = {}
-    forward = False  # a --from naming its own stage or a later one
-    for use in uses:
-        target: int | str | None = None
+
+    __slots__ = ("by_name", "context", "deps", "forward", "froms", "stages", "states")
+
+    def __init__(
+        self,
+        context: _Context,
+        stages: list[Stage],
+        by_name: Mapping[str, int],
+        froms: list[str],
+    ) -> None:
+        self.context = context
+        self.stages = stages
+        self.by_name = by_name
+        self.froms = froms
+        self.states: list[int | str] = list(range(len(stages)))
+        self.deps: dict[int, list[tuple[int, _Use]]] = {}
+        #: some --from names its own stage or a later one (FROM only names earlier ones)
+        self.forward = False
+
+    def resolve(self, uses: list[_Use], triggers: Mapping[int, list[tuple[str, int]]]) -> None:
+        """Fill in the ``--from`` images now that every stage is known; BuildKit's checks."""
+        for use in uses:
+            self.add(use)
+        if self.forward:
+            _check_cycles(self.context, self.stages, self.deps)
+        if triggers:
+            self.run_triggers(triggers)
+        if self.forward:
+            _check_order(self.context, self.stages, self.deps, self.reachable())
+
+    def add(self, use: _Use) -> None:
+        """Resolve one source: a stage index (COPY only), a stage name, else an image."""
         value = use.value
+        target: int | str | None = None
         index = _go_atoi(value) if use.kind == "copy" and value[0] in _ATOI_FIRST else None
         if index is not None:
-            if not 0 <= index < len(states):
-                raise context.error(f"invalid stage index {index}", use.line)
-            target = states[index]
+            if not 0 <= index < len(self.states):
+                raise self.context.error(f"invalid stage index {index}", use.line)
+            target = self.states[index]
         else:
-            target = by_name.get(use.value.lower())
+            target = self.by_name.get(value.lower())
             if target is None:
-                target = use.value
-                states.append(target)
+                target = value
+                self.states.append(target)
         if isinstance(target, str):
-            image = context.image(target, use.line)
+            image = self.context.image(target, use.line)
         else:
-            image = stages[target].base
-            deps.setdefault(use.stage, []).append((target, use))
+            image = self.stages[target].base
+            self.deps.setdefault(use.stage, []).append((target, use))
             if target >= use.stage:
-                forward = True
+                self.forward = True
         if use.position is not None:
-            froms[use.position] = image
-    # FROM only names earlier stages: both checks need a --from naming this or a later one
-    if forward:
-        _check_cycles(context, stages, deps)
-        _check_order(context, stages, deps)
+            self.froms[use.position] = image
+
+    def run_triggers(self, triggers: Mapping[int, list[tuple[str, int]]]) -> None:
+        """``ONBUILD COPY --from`` / ``RUN --mount`` of a stage run in each stage built on it.
+
+        As in BuildKit, only in the stages built, after the cycle check, repeated while
+        they make more stages reachable; their images go at the end of ``froms``.
+        """
+        done: set[int] = set()
+        while True:
+            children = [
+                (index, parent)
+                for index in sorted(self.reachable())
+                if index not in done
+                and (parent := self.stages[index].parent_stage) is not None
+                and parent in triggers
+            ]
+            if not children:
+                return
+            for child, parent in children:
+                done.add(child)
+                for rest, line in triggers[parent]:
+                    match = _COMMAND_RE.match(rest)
+                    if match is None:
+                        continue
+                    keyword, inner = match.group(1).lower(), match.group(2).strip()
+                    if keyword not in ("copy", "run") or not inner.startswith("--"):
+                        continue
+                    for kind, value, target, implicit in _flag_sources(
+                        self.context, keyword, inner, line
+                    ):
+                        position = None if implicit else len(self.froms)
+                        if not implicit:
+                            self.froms.append("")
+                        self.add(_Use(position, child, line, kind, value, target))
+
+    def reachable(self) -> set[int]:
+        """The stages built: the last one and those it reaches through bases and ``--from``."""
+        reachable: set[int] = set()
+        pending = [len(self.stages) - 1]
+        while pending:
+            index = pending.pop()
+            if index in reachable:
+                continue
+            reachable.add(index)
+            parent = self.stages[index].parent_stage
+            if parent is not None:
+                pending.append(parent)
+            pending.extend(target for target, _ in self.deps.get(index, ()))
+        return reachable
 
 
 def _stage_label(stage: Stage) -> str:
@@ -1253,20 +1328,12 @@ def _check_cycles(
 
 
 def _check_order(
-    context: _Context, stages: list[Stage], deps: Mapping[int, list[tuple[int, _Use]]]
+    context: _Context,
+    stages: list[Stage],
+    deps: Mapping[int, list[tuple[int, _Use]]],
+    reachable: set[int],
 ) -> None:
     """In the stages built, a ``--from`` must name a stage defined before."""
-    reachable: set[int] = set()
-    pending = [len(stages) - 1]
-    while pending:
-        index = pending.pop()
-        if index in reachable:
-            continue
-        reachable.add(index)
-        parent = stages[index].parent_stage
-        if parent is not None:
-            pending.append(parent)
-        pending.extend(target for target, _ in deps.get(index, ()))
     for index in sorted(reachable):
         for target, use in deps.get(index, ()):
             if target <= index:

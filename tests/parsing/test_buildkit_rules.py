@@ -312,6 +312,30 @@ def test_mounts_without_from_count_as_states() -> None:
     assert resolve(text).froms == ("alpine:latest", "busybox:latest", "busybox:latest")
 
 
+def test_onbuild_sources_run_in_the_stage_built_on_it() -> None:
+    # convert.go initOnBuildTriggers: a stage's ONBUILD runs in its child stages
+    text = "FROM alpine AS base\nONBUILD COPY --from=busybox /a /b\nFROM base\n"
+    assert resolve(text).froms == ("alpine:latest", "alpine:latest", "busybox:latest")
+    unbuilt = (
+        "FROM alpine AS base\nONBUILD COPY --from=busybox /a /b\nFROM base AS x\nFROM debian\n"
+    )
+    assert resolve(unbuilt).froms == ("alpine:latest", "alpine:latest", "debian:latest")
+
+
+def test_onbuild_source_naming_a_later_stage_is_an_error() -> None:
+    text = (
+        "FROM alpine AS base\n"
+        "ONBUILD COPY --from=later /a /b\n"
+        "FROM base AS child\n"
+        "FROM debian AS later\n"
+        "FROM child\n"
+    )
+    with pytest.raises(DockerfileError, match="needs to be defined before current stage"):
+        resolve(text)
+    with pytest.raises(DockerfileError, match="'from' doesn't support variable expansion"):
+        resolve("FROM alpine AS b\nONBUILD RUN --mount=from=$X,target=/x true\nFROM b\n")
+
+
 def test_self_copy_is_a_cycle() -> None:
     with pytest.raises(DockerfileError, match="circular dependency detected on stage: a"):
         resolve("FROM alpine AS a\nCOPY --from=a /x /y\n")
