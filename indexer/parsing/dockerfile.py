@@ -34,8 +34,10 @@ Rules, by the BuildKit file they come from
   equal to the name (leading tabs stripped for ``<<-``); nothing in them is an
   instruction;
 * ``parser/split_command.go``, ``line_parsers.go``: an instruction is its first
-  word (any case), the rest split off; ``ENV``/``LABEL`` name-value forms and
-  JSON arrays of strings are checked when parsed, as BuildKit does.
+  word (any case), the rest split off; flags are the leading ``--name=value``
+  words, quotes removed and one level of backslashes applied
+  (``extractBuilderFlags``); ``ENV``/``LABEL`` name-value forms and JSON arrays
+  of strings are checked when parsed, as BuildKit does.
 
 ``instructions/parse.go`` (stages and flags):
 
@@ -74,8 +76,9 @@ expressions, ``$`` expanded inside the pattern and replacement).
 * ``FROM --platform``: expanded like the image; empty is ``empty platform value
   from expression``, an unparsable platform an error (``containerd/platforms``
   rules, :mod:`indexer.parsing.platform_spec`); ``RedundantTargetPlatform`` and
-  ``FromPlatformFlagConstDisallowed`` checks. The flag picks the platform the
-  base is pulled for; the base's name does not change;
+  ``FromPlatformFlagConstDisallowed`` checks; a literal empty ``--platform=`` is
+  no flag. The flag picks the platform the base is pulled for; the base's name
+  does not change;
 * ``FROM name`` is a stage only when ``name`` equals (case and all) the
   lower-cased name of an earlier stage; otherwise it is an image, so
   ``FROM Builder`` after ``AS builder`` is an invalid image name;
