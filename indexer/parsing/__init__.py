@@ -3,13 +3,14 @@
 :func:`parse_library_file` turns a library file into stanzas with every
 per-architecture override applied; :func:`resolve_dockerfile` (or
 :func:`resolve_build` for one library build) turns a Dockerfile into its stages,
-its parent and every external image it uses.
+its parent, every external image it uses and the warnings BuildKit would report.
 """
 
 from __future__ import annotations
 
 from indexer.parsing.dockerfile import (
     OCI_IMPORT,
+    BuildWarning,
     DockerfileResolution,
     Stage,
     platform_args,
@@ -28,6 +29,7 @@ __all__ = [
     "DEFAULT_ARCHITECTURE",
     "OCI_IMPORT",
     "ArchBuild",
+    "BuildWarning",
     "DockerfileResolution",
     "LibraryFile",
     "Stage",
