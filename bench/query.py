@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import gzip
 import json
 import os
@@ -484,11 +485,38 @@ class Statement:
     ms: float
 
 
+def _p99(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+
+
+class GcClock:
+    """Time spent in Python's garbage collector (``gc.callbacks``)."""
+
+    def __init__(self) -> None:
+        self.total_ms = 0.0
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.total_ms += (time.perf_counter() - self._started) * 1000
+
+    def take(self) -> float:
+        taken, self.total_ms = self.total_ms, 0.0
+        return taken
+
+
 @dataclass
 class Figure:
     name: str
     goal_ms: float
     samples: list[float] = field(default_factory=list)
+    #: per sample: the time spent in statements (sent to answered) and in garbage collection
+    sql: list[float] = field(default_factory=list)
+    gc: list[float] = field(default_factory=list)
     #: the statements of the slowest sample
     slowest: list[Statement] = field(default_factory=list)
 
@@ -498,12 +526,19 @@ class Figure:
 
     @property
     def p99(self) -> float:
-        ordered = sorted(self.samples)
-        return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+        return _p99(self.samples)
 
     @property
     def over_goal(self) -> bool:
         return self.p99 >= self.goal_ms
+
+    @property
+    def p99_sql(self) -> float:
+        return _p99(self.sql)
+
+    @property
+    def max_gc(self) -> float:
+        return max(self.gc)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -513,6 +548,8 @@ class Figure:
             "p50_ms": self.p50,
             "p99_ms": self.p99,
             "max_ms": max(self.samples),
+            "p99_sql_ms": self.p99_sql,
+            "max_gc_ms": self.max_gc,
             "goal_p99_ms": self.goal_ms,
             "over_goal": self.over_goal,
         }
@@ -544,6 +581,9 @@ class StatementLog:
         return taken
 
 
+GC_CLOCK = GcClock()
+
+
 async def measure(
     database: Database,
     log: StatementLog,
@@ -558,12 +598,15 @@ async def measure(
         async with database.session() as session:
             await action(session, index)
     log.take()
+    GC_CLOCK.take()
     for index in range(iterations):
         start = time.perf_counter()
         async with database.session() as session:
             await action(session, index)
         figure.samples.append((time.perf_counter() - start) * 1000)
+        figure.gc.append(GC_CLOCK.take())
         statements = log.take()
+        figure.sql.append(sum(statement.ms for statement in statements))
         if figure.samples[-1] >= max(figure.samples):
             figure.slowest = statements
     return figure
@@ -763,15 +806,18 @@ def _print(result: dict[str, Any]) -> None:
         )
     print(f"descendants of {BASE_REF}: {result['descendants_of_base']} images")
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+    print("sql: p99 of the time in statements per sample; gc: the longest collection time")
     print(
-        f"{'query':<66} {'n':>5} {'min ms':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'goal':>6}"
+        f"{'query':<60} {'n':>4} {'min ms':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+        f"{'sql p99':>8} {'gc max':>7} {'goal':>5}"
     )
     for figure in result["figures"]:
         flag = " OVER" if figure["over_goal"] else ""
         print(
-            f"{figure['name'][:66]:<66} {figure['n']:>5} {figure['min_ms']:>8.2f} "
+            f"{figure['name'][:60]:<60} {figure['n']:>4} {figure['min_ms']:>8.2f} "
             f"{figure['p50_ms']:>8.2f} {figure['p99_ms']:>8.2f} {figure['max_ms']:>8.2f} "
-            f"{figure['goal_p99_ms']:>6.0f}{flag}"
+            f"{figure['p99_sql_ms']:>8.2f} {figure['max_gc_ms']:>7.2f} "
+            f"{figure['goal_p99_ms']:>5.0f}{flag}"
         )
     print(f"total {result['total_seconds']} s")
     for plan in result.get("explain", []):

@@ -41,6 +41,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -223,6 +224,14 @@ class Build(Base):
             "parent_stanza_id",
             "architecture",
             postgresql_include=["stanza_id", "parent_ref"],
+        ),
+        #: the few builds whose parent could not be resolved ("images without a resolved
+        #: parent" reads them without scanning every build)
+        Index(
+            "ix_builds_unresolved",
+            "stanza_id",
+            postgresql_where=text("parent_ref IS NULL"),
+            sqlite_where=text("parent_ref IS NULL"),
         ),
     )
 

@@ -1,4 +1,4 @@
-"""build_chains: each build's chain of parent builds; v_ancestors reads it
+"""build_chains (each build's chain of parent builds) behind v_ancestors; unresolved builds indexed
 
 ``v_ancestors`` walked every chain when asked (a recursive query per tag and
 architecture on PostgreSQL, every maintained build at once on SQLite), so a question
@@ -8,6 +8,9 @@ n parents up, by ``builds.parent_stanza_id``, stopped where the old walk stopped
 linked parent, 31 steps, or a build already on the chain); the sync keeps it with the
 links (:mod:`indexer.store.closure`). ``v_ancestors`` keeps its columns, rows and
 meaning: the ancestor at depth n + 1 is the parent reference of the build n steps up.
+
+A partial index on the builds whose parent is unresolved lets "images without a
+resolved parent" read those few builds instead of joining every tag of every image.
 
 The upgrade fills the table for the builds already stored.
 
@@ -97,6 +100,14 @@ def upgrade() -> None:
         ["chain_build_id", "steps", "build_id"],
         unique=False,
     )
+    op.create_index(
+        "ix_builds_unresolved",
+        "builds",
+        ["stanza_id"],
+        unique=False,
+        postgresql_where=sa.text("parent_ref IS NULL"),
+        sqlite_where=sa.text("parent_ref IS NULL"),
+    )
     position = "strpos" if dialect == "postgresql" else "instr"
     op.execute(FILL.format(last_step=MAX_DEPTH - 1, position=position))
     op.execute("DROP VIEW v_ancestors")
@@ -109,5 +120,6 @@ def downgrade() -> None:
     dialect = op.get_bind().dialect.name
     op.execute("DROP VIEW v_ancestors")
     op.execute(f"CREATE VIEW v_ancestors AS {_walking_v_ancestors(dialect)}")
+    op.drop_index("ix_builds_unresolved", table_name="builds")
     op.drop_index(op.f("ix_build_chains_chain_build_id_steps_build_id"), table_name="build_chains")
     op.drop_table("build_chains")
