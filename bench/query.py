@@ -1,13 +1,18 @@
-"""Benchmark: lineage queries on an index of at least a million tags (PostgreSQL).
+"""Benchmark: every query command and README example on an index of a million tags (PostgreSQL).
 
 Usage::
 
-    .venv/bin/python bench/query.py [--postgres URL] [--corpus DIR] [--repositories 2500]
-                                    [--iterations 200] [--explain] [--keep] [--json]
+    .venv/bin/python bench/query.py [--postgres URL] [--database NAME [--rebuild]]
+                                    [--corpus DIR] [--repositories 2500] [--iterations 200]
+                                    [--docs-iterations 20] [--explain] [--keep] [--json]
+    .venv/bin/python bench/query.py --sqlite [--corpus DIR] [--docs-iterations 20]
 
-Builds a fresh database next to the one ``--postgres`` names (default
-``$INDEXER_TEST_POSTGRES_URL`` or the local ``test`` database), migrates it, and
-bulk-loads (asyncpg ``COPY``):
+Builds a database next to the one ``--postgres`` names (default
+``$INDEXER_TEST_POSTGRES_URL`` or the local ``test`` database): ``--database NAME``
+builds it once into NAME and keeps it, and a later run reuses it (migrated to the
+newest revision, whose upgrades fill what they add, then analysed); without it a
+database named after the process is built and dropped (unless ``--keep``). Building
+migrates it and bulk-loads (asyncpg ``COPY``):
 
 - the corpus: every ``dense-current`` library file (``parse_library_file``), the
   parents the corpus oracle records for each build, and every Hub tag of
@@ -17,15 +22,21 @@ bulk-loads (asyncpg ``COPY``):
   other synthetic images, so its descendants number in the thousands), with
   Hub-only historical tags, until there are at least a million tags;
 
-then fills ``builds.parent_stanza_id`` with the store's ``link_parents`` (timed, and
-timed again as a no-change call).
+then links the parents with the store's ``link_parents`` (which also fills
+``build_chains``; timed, and timed again as a no-change call).
 
-It then prints p50 and p99 latency of ``show`` by alias, direct children and
-recursive descendants of ``debian:bookworm-slim`` (the store functions the CLI
-calls, one session each), and ``v_ancestors`` for one tag (goals: show p50 under
-5 ms, recursive descendants p50 under 50 ms), plus single timings of the SQL
-examples in the README's "SQL views" section. ``--explain`` prints ``EXPLAIN (ANALYZE, BUFFERS)`` of
-the recursive statements. The database is dropped at the end unless ``--keep``.
+It then times, each in a session of its own on one pool as a long-running process
+would, the store functions behind every query command (``show``, ``children`` with
+and without ``--recursive``, ``explain``, ``graph`` with and without
+``--descendants``, ``history``) and every SQL example of the README's "SQL views"
+section, and prints p50 and p99 against the goals (p99 under 50 ms and 200 ms), with
+the time spent in statements and in garbage collection. It also times the
+``build_chains`` refresh with nothing changed and after one base moved (rolled back).
+``--explain`` prints ``EXPLAIN (ANALYZE, BUFFERS)`` of the slowest statement of the
+slowest sample of every query over its goal.
+
+``--sqlite`` instead syncs the corpus through the replay upstream into a SQLite file
+and times the README examples there (goal: p99 under 100 ms).
 """
 
 from __future__ import annotations
@@ -39,6 +50,7 @@ import os
 import random
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -58,11 +70,16 @@ from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
 from indexer.errors import ImageReferenceError  # noqa: E402
 from indexer.parsing import parse_library_file  # noqa: E402
 from indexer.platforms import bashbrew_arch, hub_platform  # noqa: E402
+from indexer.process import freeze_startup_objects  # noqa: E402
 from indexer.refs import normalize_ref, split_ref  # noqa: E402
+from indexer.replay import Corpus, ReplayServer  # noqa: E402
+from indexer.settings import Settings  # noqa: E402
 from indexer.store import queries  # noqa: E402
+from indexer.store.closure import refresh_build_chains  # noqa: E402
 from indexer.store.db import Database  # noqa: E402
 from indexer.store.migrate import upgrade  # noqa: E402
 from indexer.store.writes import link_parents as link_parent_stanzas  # noqa: E402
+from indexer.sync import run_sync  # noqa: E402
 
 DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 SNAPSHOT = "dense-current"
@@ -472,6 +489,8 @@ async def link_stanzas(url: str, connection: asyncpg.Connection) -> dict[str, fl
 #: goals (p99, ms): every CLI query, every README example
 CLI_GOAL_MS = 50.0
 DOCS_GOAL_MS = 200.0
+#: goal (p99, ms) of every README example on SQLite at corpus scale
+SQLITE_DOCS_GOAL_MS = 100.0
 #: the base whose children and descendants are timed
 BASE_REF = "debian:bookworm-slim"
 
@@ -662,7 +681,9 @@ async def cli_queries(database: Database, log: StatementLog, iterations: int) ->
     ]
 
 
-async def docs_queries(database: Database, log: StatementLog, iterations: int) -> list[Figure]:
+async def docs_queries(
+    database: Database, log: StatementLog, iterations: int, goal_ms: float = DOCS_GOAL_MS
+) -> list[Figure]:
     """Each SQL example of the README's "SQL views" section, ``iterations`` times."""
     from tests.queries.test_docs_queries import examples
 
@@ -671,7 +692,7 @@ async def docs_queries(database: Database, log: StatementLog, iterations: int) -
         return lambda session, _index: session.execute(statement)
 
     return [
-        await measure(database, log, Figure(f"docs: {heading}", DOCS_GOAL_MS), run(sql), iterations)
+        await measure(database, log, Figure(f"docs: {heading}", goal_ms), run(sql), iterations)
         for heading, sql in examples().items()
     ]
 
@@ -737,6 +758,67 @@ async def build(args: argparse.Namespace, name: str, url: str) -> dict[str, Any]
     return result
 
 
+async def closure_refresh(database: Database) -> dict[str, Any]:
+    """``refresh_build_chains`` with nothing changed, then after one base moved (the builds
+    of ``BASE_REF``'s stanza re-pointed at another debian stanza), in a transaction rolled
+    back: rows written and seconds."""
+    timings: dict[str, Any] = {}
+    async with database.sessions() as session, session.begin():
+        started = time.perf_counter()
+        refresh = await refresh_build_chains(session)
+        timings["unchanged"] = (refresh.written, round(time.perf_counter() - started, 2))
+        moved = await session.execute(
+            text(
+                "UPDATE builds SET parent_stanza_id = ("
+                "  SELECT s.id FROM stanzas s JOIN image_repositories r ON r.id = s.repository_id"
+                "  WHERE r.name = 'debian' AND s.canonical_tag = 'trixie-slim')"
+                " WHERE stanza_id = ("
+                "  SELECT t.stanza_id FROM tags t JOIN image_repositories r ON r.id = t.repository_id"
+                "  WHERE r.name = 'debian' AND t.name = 'bookworm-slim')"
+            )
+        )
+        started = time.perf_counter()
+        refresh = await refresh_build_chains(session)
+        timings["base_moved"] = (
+            getattr(moved, "rowcount", 0),
+            refresh.written,
+            round(time.perf_counter() - started, 2),
+        )
+        await session.rollback()
+    return timings
+
+
+async def sqlite_corpus(args: argparse.Namespace) -> dict[str, Any]:
+    """The README examples on SQLite at corpus scale: a sync of the corpus (``SNAPSHOT``)
+    through the replay upstream into a fresh database, then each example timed."""
+    result: dict[str, Any] = {"database": "SQLite, corpus " + SNAPSHOT}
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{folder}/corpus.db"
+        await upgrade(url)
+        database = Database(url)
+        try:
+            async with ReplayServer(Corpus(args.corpus), snapshot=SNAPSHOT) as replay:
+                settings = Settings(
+                    database_url=url,
+                    hub_url=replay.hub_url,
+                    github_api_url=replay.github_api_url,
+                    github_raw_url=replay.github_raw_url,
+                )
+                await run_sync(settings, database)
+            result["counts"] = await table_counts(database)
+            log = StatementLog(database)
+            freeze_startup_objects()
+            figures = await docs_queries(
+                database, log, args.docs_iterations, goal_ms=SQLITE_DOCS_GOAL_MS
+            )
+            result["figures"] = [figure.as_json() for figure in figures]
+        finally:
+            await database.dispose()
+    result["total_seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
 async def table_counts(database: Database) -> dict[str, int]:
     async with database.session() as session:
         return {
@@ -766,8 +848,11 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             result.update(await build(args, name, url))
         database = Database(url)
         log = StatementLog(database)
+        # as `indexer` does at start-up (the data generated above is gone by now)
+        freeze_startup_objects()
         try:
             result["counts"] = await table_counts(database)
+            result["closure"] = await closure_refresh(database)
             figures = await cli_queries(database, log, args.iterations)
             figures += await docs_queries(database, log, args.docs_iterations)
             result["figures"] = [figure.as_json() for figure in figures]
@@ -792,6 +877,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
 
 def _print(result: dict[str, Any]) -> None:
     print(f"database {result['database']}: {result['counts']}")
+    if "descendants_of_base" not in result:  # SQLite at corpus scale: the examples only
+        _print_figures(result["figures"])
+        print(f"total {result['total_seconds']} s")
+        return
     if result.get("reused"):
         print("reused (migrated to head and analysed)")
     else:
@@ -805,13 +894,25 @@ def _print(result: dict[str, Any]) -> None:
             f"again (no change): {link['relink_rows']} rows in {link['relink_seconds']} s"
         )
     print(f"descendants of {BASE_REF}: {result['descendants_of_base']} images")
+    unchanged, moved = result["closure"]["unchanged"], result["closure"]["base_moved"]
+    print(
+        f"build_chains refresh: nothing changed: {unchanged[0]} rows in {unchanged[1]} s; "
+        f"{BASE_REF} moved ({moved[0]} builds): {moved[1]} rows in {moved[2]} s"
+    )
+    _print_figures(result["figures"])
+    print(f"total {result['total_seconds']} s")
+    for plan in result.get("explain", []):
+        print(plan)
+
+
+def _print_figures(figures: list[dict[str, Any]]) -> None:
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     print("sql: p99 of the time in statements per sample; gc: the longest collection time")
     print(
         f"{'query':<60} {'n':>4} {'min ms':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
         f"{'sql p99':>8} {'gc max':>7} {'goal':>5}"
     )
-    for figure in result["figures"]:
+    for figure in figures:
         flag = " OVER" if figure["over_goal"] else ""
         print(
             f"{figure['name'][:60]:<60} {figure['n']:>4} {figure['min_ms']:>8.2f} "
@@ -819,9 +920,6 @@ def _print(result: dict[str, Any]) -> None:
             f"{figure['p99_sql_ms']:>8.2f} {figure['max_gc_ms']:>7.2f} "
             f"{figure['goal_p99_ms']:>5.0f}{flag}"
         )
-    print(f"total {result['total_seconds']} s")
-    for plan in result.get("explain", []):
-        print(plan)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -851,8 +949,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--sqlite",
+        action="store_true",
+        help="instead: the README examples on SQLite at corpus scale (a replayed corpus sync)",
+    )
     args = parser.parse_args(argv)
-    result = asyncio.run(bench(args))
+    result = asyncio.run(sqlite_corpus(args) if args.sqlite else bench(args))
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -29,39 +29,28 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from indexer.store.queries.sql import MAX_DEPTH, position_function
+from indexer.store.queries.sql import MAX_DEPTH, dialect_name
 
 __all__ = ["ChainRefresh", "refresh_build_chains"]
 
-#: the build each build's parent answers with: same architecture, the parent stanza's build
-#: (a build that answers for itself is a cycle of one and has no step 1)
-_NEXT_BUILD = """
-    JOIN builds nb ON nb.stanza_id = b.parent_stanza_id AND nb.architecture = b.architecture
-                  AND nb.id <> b.id
-"""
-
-#: the builds whose chain must be walked again: new builds, builds whose step-1 row is not
-#: their parent build any more, and every build whose chain passes through one of those
-_STALE_CHAINS = f"""
+#: the builds whose chain must be walked again: new builds (no step-0 row), builds whose
+#: step-1 row is not the build their parent answers with now (same architecture, the parent
+#: stanza's build; a build answering for itself is a cycle of one and has no step 1), and
+#: every build whose chain passes through one of those. A build that is gone took its own
+#: rows with it (the foreign key cascades) and left the step-1 rows pointing at it stale.
+_STALE_CHAINS = """
     DELETE FROM build_chains WHERE build_id IN (
         WITH moved (build_id) AS (
             SELECT b.id FROM builds b
-            WHERE NOT EXISTS (
-                SELECT 1 FROM build_chains own WHERE own.build_id = b.id AND own.steps = 0
-            )
-            UNION
-            SELECT b.id FROM builds b
-            {_NEXT_BUILD}
-            WHERE NOT EXISTS (
-                SELECT 1 FROM build_chains one
-                WHERE one.build_id = b.id AND one.steps = 1 AND one.chain_build_id = nb.id
-            )
-            UNION
-            SELECT one.build_id FROM build_chains one
-            WHERE one.steps = 1 AND NOT EXISTS (
-                SELECT 1 FROM builds b {_NEXT_BUILD}
-                WHERE b.id = one.build_id AND nb.id = one.chain_build_id
-            )
+            LEFT JOIN builds nb
+                   ON nb.stanza_id = b.parent_stanza_id AND nb.architecture = b.architecture
+                  AND nb.id <> b.id
+            LEFT JOIN build_chains own ON own.build_id = b.id AND own.steps = 0
+            LEFT JOIN build_chains one ON one.build_id = b.id AND one.steps = 1
+            WHERE own.build_id IS NULL
+               OR one.chain_build_id IS NULL AND nb.id IS NOT NULL
+               OR one.chain_build_id IS NOT NULL AND nb.id IS NULL
+               OR one.chain_build_id <> nb.id
         )
         SELECT build_id FROM moved
         UNION
@@ -71,20 +60,34 @@ _STALE_CHAINS = f"""
     )
 """
 
+#: one step up from each row of the walk: the build its parent answers with, looked up by
+#: (stanza, architecture) per row. PostgreSQL: a LATERAL subquery (OFFSET 0 keeps it one), so
+#: the planner cannot hash every build when the walk is short; SQLite: CROSS JOIN fixes the
+#: join order.
+_NEXT_BUILD = {
+    "postgresql": """CROSS JOIN LATERAL (
+            SELECT x.id, x.parent_stanza_id, x.architecture FROM builds x
+            WHERE x.stanza_id = w.parent_stanza_id AND x.architecture = w.architecture
+            OFFSET 0) nb""",
+    "sqlite": """CROSS JOIN builds nb
+            ON nb.stanza_id = w.parent_stanza_id AND nb.architecture = w.architecture""",
+}
+
 #: walk the chain of every build that has none (its step-0 row is missing)
 _WALK_MISSING = """
     INSERT INTO build_chains (build_id, steps, chain_build_id)
-    WITH RECURSIVE walk (build_id, steps, chain_build_id, path) AS (
-        SELECT b.id, 0, b.id, ',' || b.id || ','
+    WITH RECURSIVE walk (build_id, steps, chain_build_id, parent_stanza_id, architecture, path)
+    AS (
+        SELECT b.id, 0, b.id, b.parent_stanza_id, b.architecture, ',' || b.id || ','
         FROM builds b
         WHERE NOT EXISTS (
             SELECT 1 FROM build_chains own WHERE own.build_id = b.id AND own.steps = 0
         )
         UNION ALL
-        SELECT w.build_id, w.steps + 1, nb.id, w.path || nb.id || ','
+        SELECT w.build_id, w.steps + 1, nb.id, nb.parent_stanza_id, nb.architecture,
+               w.path || nb.id || ','
         FROM walk w
-        JOIN builds b ON b.id = w.chain_build_id
-        JOIN builds nb ON nb.stanza_id = b.parent_stanza_id AND nb.architecture = b.architecture
+        {next_build}
         WHERE w.steps < {last_step} AND {position}(w.path, ',' || nb.id || ',') = 0
     )
     SELECT build_id, steps, chain_build_id FROM walk
@@ -103,9 +106,13 @@ class ChainRefresh:
         return self.deleted + self.inserted
 
 
-def walk_missing_sql(position: str) -> str:
-    """The INSERT that walks every build without a chain (``position``: strpos or instr)."""
-    return _WALK_MISSING.format(last_step=MAX_DEPTH - 1, position=position)
+def walk_missing_sql(dialect: str) -> str:
+    """The INSERT that walks every build without a chain, for ``dialect``."""
+    return _WALK_MISSING.format(
+        next_build=_NEXT_BUILD.get(dialect, _NEXT_BUILD["sqlite"]),
+        last_step=MAX_DEPTH - 1,
+        position="strpos" if dialect == "postgresql" else "instr",
+    )
 
 
 async def refresh_build_chains(session: AsyncSession) -> ChainRefresh:
@@ -115,7 +122,7 @@ async def refresh_build_chains(session: AsyncSession) -> ChainRefresh:
     deleted and inserted (both 0 when no link moved).
     """
     deleted = await session.execute(text(_STALE_CHAINS))
-    inserted = await session.execute(text(walk_missing_sql(position_function(session))))
+    inserted = await session.execute(text(walk_missing_sql(dialect_name(session))))
     return ChainRefresh(_rowcount(deleted), _rowcount(inserted))
 
 
