@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    freeze_startup_objects()
+    if argv is None:  # the program itself, not a caller that runs commands in its process
+        freeze_startup_objects()
     try:
         cli.main(args=argv, prog_name="indexer", standalone_mode=False)
     except click.exceptions.Exit as exc:
