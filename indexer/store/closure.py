@@ -106,7 +106,7 @@ class ChainRefresh:
         return self.deleted + self.inserted
 
 
-def walk_missing_sql(dialect: str) -> str:
+def _walk_missing_sql(dialect: str) -> str:
     """The INSERT that walks every build without a chain, for ``dialect``."""
     return _WALK_MISSING.format(
         next_build=_NEXT_BUILD.get(dialect, _NEXT_BUILD["sqlite"]),
@@ -122,7 +122,7 @@ async def refresh_build_chains(session: AsyncSession) -> ChainRefresh:
     deleted and inserted (both 0 when no link moved).
     """
     deleted = await session.execute(text(_STALE_CHAINS))
-    inserted = await session.execute(text(walk_missing_sql(dialect_name(session))))
+    inserted = await session.execute(text(_walk_missing_sql(dialect_name(session))))
     return ChainRefresh(_rowcount(deleted), _rowcount(inserted))
 
 
