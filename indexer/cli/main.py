@@ -25,6 +25,7 @@ from indexer.errors import (
     SyncLockedError,
     UpstreamError,
 )
+from indexer.process import freeze_startup_objects
 
 __all__ = ["cli", "main"]
 
@@ -69,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    if argv is None:  # the program itself, not a caller that runs commands in its process
+        freeze_startup_objects()
     try:
         cli.main(args=argv, prog_name="indexer", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -7,6 +7,7 @@ migration 0002 (CONTRACT §4). Shape of the graph::
                         ├─ stanzas ── stanza_tags ── tags ── hub_images
                         │     └── builds (one per architecture; parent_ref + parent_tag_id edge,
                         │                 parent_stanza_id: the stanza that edge resolves to)
+                        │            └── build_chains (each build's chain of parent builds)
                         └─ tags ── tag_history (digest intervals)
 
     fetch_cache (immutable content by id)   sync_runs ── sync_errors   sync_state (key/value)
@@ -17,6 +18,8 @@ are denormalised from ``stanza_tags`` by the store's writes, so queries by alias
 are one index lookup. ``builds.parent_stanza_id`` is denormalised the same way by
 ``link_parents``: the stanza the parent tag answers with for the build's
 architecture, so the descendant walk goes from a stanza straight to its child builds.
+``build_chains`` is the closure of that edge (:mod:`indexer.store.closure`), which
+``v_ancestors`` reads.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "Base",
     "Build",
+    "BuildChain",
     "FetchCache",
     "HubImage",
     "ImageRepository",
@@ -221,6 +225,14 @@ class Build(Base):
             "architecture",
             postgresql_include=["stanza_id", "parent_ref"],
         ),
+        #: the few builds whose parent could not be resolved ("images without a resolved
+        #: parent" reads them without scanning every build)
+        Index(
+            "ix_builds_unresolved",
+            "stanza_id",
+            postgresql_where=text("parent_ref IS NULL"),
+            sqlite_where=text("parent_ref IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -250,6 +262,29 @@ class Build(Base):
     warnings: Mapped[list[dict[str, Any]]] = mapped_column(
         JSONValue, default=list, server_default=text("'[]'")
     )
+
+
+class BuildChain(Base):
+    """One build of a build's chain: the build itself (``steps`` 0), the build its parent
+    answers with (1), that build's parent build (2), ...; kept by
+    :func:`indexer.store.closure.refresh_build_chains`.
+
+    ``chain_build_id`` has no foreign key: when that build goes, the refresh finds the
+    step-1 row left pointing at it and walks the chains through it again.
+    """
+
+    __tablename__ = "build_chains"
+    __table_args__ = (
+        #: the chains through a build (the refresh's "below", descendants by closure); on
+        #: PostgreSQL an index-only scan
+        Index(None, "chain_build_id", "steps", "build_id"),
+    )
+
+    build_id: Mapped[int] = mapped_column(
+        ForeignKey("builds.id", ondelete="CASCADE"), primary_key=True
+    )
+    steps: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chain_build_id: Mapped[int] = mapped_column(Integer)
 
 
 class HubImage(Base):

@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 
 from indexer.platforms import bashbrew_arch
 from indexer.refs import split_ref
+from indexer.store.closure import refresh_build_chains
 from indexer.store.models import (
     Build,
     HubImage,
@@ -562,7 +563,10 @@ async def link_parents(session: AsyncSession) -> int:
     The stanzas are set by joins, not by a subquery per build: without statistics (a
     fresh database) PostgreSQL plans such a subquery with sequential scans, once per build.
     Only builds whose link is missing or stale are written (a no-change call writes no
-    row). Returns how many links changed (a build whose two links changed counts twice).
+    row). Then, in the same transaction, the chains at and below every moved link are
+    walked again (:func:`~indexer.store.closure.refresh_build_chains`, which
+    ``v_ancestors`` reads). Returns how many links changed (a build whose two links
+    changed counts twice).
 
     On PostgreSQL the four tables' planner statistics are refreshed first (``ANALYZE``
     samples a bounded number of rows, so it stays cheap on large tables): right after
@@ -616,7 +620,9 @@ async def link_parents(session: AsyncSession) -> int:
         .values(parent_stanza_id=None)
         .where(Build.parent_stanza_id.is_not(None), ~any_answer.exists())
     )
-    return changed + _rowcount(await session.execute(stmt))
+    changed += _rowcount(await session.execute(stmt))
+    await refresh_build_chains(session)
+    return changed
 
 
 #: the parent tag's listings and the stanzas, tags and builds they join (``_answering_stanzas``)

@@ -2,7 +2,8 @@
 
 The replay's counters must show that exactly the changed library files and the new
 Dockerfiles were fetched; the views must show parents, maintained flags and history
-moved; and the final ``v_parents`` must equal that of a clean sync of ``dense-current``.
+moved; and the final ``v_parents`` and ``v_ancestors`` must equal those of a clean sync of
+``dense-current``.
 """
 
 from __future__ import annotations
@@ -103,9 +104,11 @@ async def test_snapshot_switch_fetches_only_what_changed_and_ends_like_a_clean_s
         clean = replay_settings(replay, second_database_url)
         await sync_once(clean, only=ONLY)
 
-    # parents: the switched database ends where a clean sync of dense-current does
-    parents = await view_rows(database_url, ["v_parents"])
-    assert parents == await view_rows(second_database_url, ["v_parents"])
+    # parents and ancestors (the closure refreshed below the moved links): the switched
+    # database ends where a clean sync of dense-current does
+    lineage = await view_rows(database_url, ["v_parents", "v_ancestors"])
+    assert lineage == await view_rows(second_database_url, ["v_parents", "v_ancestors"])
+    assert lineage["v_ancestors"]
 
     # maintained flags: tags the new library dropped are kept, no longer maintained
     dropped = _tags(corpus_dir, "dense-previous") - _tags(corpus_dir, "dense-current")
