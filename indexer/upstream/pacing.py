@@ -159,6 +159,7 @@ class HostPacer:
         #: the latest budget: requests remaining, and the loop time of its renewal
         self._remaining: int | None = None
         self._reset_at: float | None = None
+        self._limit: int | None = None
         #: the probing cap in requests/s (``None``: none) and how it grows
         self._cap: float | None = None
         self._cap_step = _MIN_STEP
@@ -196,28 +197,36 @@ class HostPacer:
         """Requests that passed and have not been answered yet."""
         return self._in_flight
 
+    def _renew(self, now: float) -> None:
+        """Past the reset the budget is the whole limit again (until an answer says more)."""
+        if self._reset_at is not None and now >= self._reset_at:
+            self._remaining = self._limit
+            self._reset_at = None
+
     def interval(self) -> float:
         """Seconds between two requests now: the longer of the budget's and the cap's."""
         spacing = 0.0
         now = self._now()
+        self._renew(now)
         if self._remaining is not None and self._reset_at is not None:
-            reset_in = self._reset_at - now
             left = self._remaining - self._in_flight
-            if reset_in > 0 and left > 0:
-                spacing = reset_in / left
+            if left > 0:
+                spacing = (self._reset_at - now) / left
         cap = self.cap
         if cap is not None:
             spacing = max(spacing, 1.0 / cap)
         return min(spacing, self._max_wait)
 
     def _ready_at(self) -> float:
+        now = self._now()
         ready = max(self._not_before, self._last_pass + self.interval())
-        if (
-            self._remaining is not None
-            and self._reset_at is not None
-            and self._remaining - self._in_flight <= 0
-        ):
-            ready = max(ready, self._reset_at)
+        if self._remaining is not None and self._remaining <= self._in_flight:
+            # the budget is spent by the requests in flight: wait for the reset, or for
+            # their answers when the reset is not known (one probe when none is in flight)
+            if self._reset_at is not None:
+                ready = max(ready, self._reset_at)
+            elif self._in_flight > 0:
+                ready = max(ready, now + _RECHECK_SECONDS)
         return ready
 
     def is_open(self) -> bool:
@@ -263,6 +272,7 @@ class HostPacer:
         if budget is None:
             return
         self._remaining = budget.remaining
+        self._limit = budget.limit
         self._reset_at = (
             self._now() + min(budget.reset_in, self._max_wait)
             if budget.reset_in is not None
