@@ -82,6 +82,9 @@ def _leaf(error: BaseException) -> BaseException:
     return error
 
 
+#: fewer lost items than this never fail a run: in a small run (``--only`` one image) a
+#: share says little, and one lost Hub paging is a scattered error
+MIN_LOST_ITEMS = 3
 #: the message of a run stopped by the first signal
 STOPPED_MESSAGE = "stopped: in-flight work finished, the rest left"
 
@@ -99,7 +102,7 @@ def _verdict(
         message = str(first) if len(unreachable) == 1 else f"{names} unreachable; {first}"
         return "failed", message, UpstreamUnreachableError(first.upstream, first.reason)
     share = tally.lost_share
-    if share > settings.max_item_error_share:
+    if share > settings.max_item_error_share and tally.items_lost >= MIN_LOST_ITEMS:
         message = (
             f"lost {tally.items_lost} of {tally.items_tried} items ({share:.0%}, more than "
             f"max_item_error_share {settings.max_item_error_share:.0%}) to upstream failures: "

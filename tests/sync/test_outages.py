@@ -27,6 +27,7 @@ DEAD = "http://127.0.0.1:9"
 def corpus_root(tmp_path: Path) -> Path:
     corpus = MiniCorpus(tmp_path / "corpus", "only")
     write_app(corpus, "app")
+    write_app(corpus, "other", owner_repo="example/other")
     return tmp_path / "corpus"
 
 
@@ -141,7 +142,7 @@ async def dockerfiles_failing(raw_url: str) -> AsyncIterator[str]:
 async def test_losing_more_than_the_allowed_share_of_items_fails_the_run(
     database_url: str, corpus_root: Path, share: float, expected: str
 ) -> None:
-    """One library file, one Hub repository and two Dockerfiles: losing both is half."""
+    """Two library files, two Hub repositories, four Dockerfiles: losing these is half."""
     async with (
         ReplayServer(corpus_root, snapshot="only") as replay,
         dockerfiles_failing(replay.github_raw_url) as raw,
@@ -150,11 +151,11 @@ async def test_losing_more_than_the_allowed_share_of_items_fails_the_run(
             replay, database_url, github_raw_url=raw, max_tries=2, max_item_error_share=share
         )
         if expected == "failed":
-            with pytest.raises(SyncFailedError, match=r"lost 2 of 4 items \(50%"):
+            with pytest.raises(SyncFailedError, match=r"lost 4 of 8 items \(50%"):
                 await sync_once(settings)
         else:
             summary = await sync_once(settings)
-            assert summary.tally.items_lost == 2
+            assert summary.tally.items_lost == 4
     status, message = await run_row(database_url)
     assert status == expected
     if expected == "failed":
