@@ -99,9 +99,12 @@ def sync_command(
     """One incremental sync of the official images (all, or the named ones).
 
     Errors on single items are recorded on the run and summarised; the exit status is
-    0 whenever the run finishes, 1 when another sync holds the lock (unless --wait), 2 when the
-    database or the upstream is unreachable. Ctrl-C (or SIGTERM) lets the work in
-    flight finish and records the run as interrupted; a second one cancels it (130).
+    0 when the run finishes (ok or partial), 1 when another sync holds the lock (unless
+    --wait), 2 when the database or an upstream is unreachable or more than
+    max_item_error_share of the items were lost (the run is recorded failed). Ctrl-C
+    (or SIGTERM) stops within seconds: no new request, those in flight get a few
+    seconds, what was fetched is written, the run is recorded interrupted (exit 0); a
+    second one cancels it (130).
     """
     settings = cli.with_overrides(concurrency=concurrency)
 
