@@ -15,8 +15,9 @@ and gives the clients one method, `UpstreamHttp.request`, which:
   answers its ``decode`` callback rejects (malformed JSON, wrong shape) with
   exponential backoff and full jitter, at most ``settings.max_tries`` tries, then
   raises `RetryableUpstreamError` naming the URL and the last reason;
-- raises `NotFoundError` on ``404`` and `UpstreamError` on other ``4xx``, unexpected
-  statuses (redirects are not followed) and TLS certificate failures right away;
+- raises `NotFoundError` on ``404`` and `UpstreamError` on other ``4xx`` and
+  unexpected statuses (redirects are not followed) right away, and a TLS failure
+  (certificate, protocol) without retrying it;
 - returns ``304 Not Modified`` to ``decode`` as a distinct status when the request
   was conditional (``If-None-Match`` / ``If-Modified-Since``).
 
@@ -113,6 +114,10 @@ _DEFAULT_PRIORITY = 1
 
 class ShapeError(ValueError):
     """An answer whose JSON parses but does not have the expected shape (retried)."""
+
+
+class _TlsError(UpstreamError):
+    """The TLS handshake failed (certificate, protocol): not worth another try this run."""
 
 
 @dataclass(frozen=True)
@@ -409,6 +414,11 @@ class UpstreamHttp:
                 failure = exc
             except RequestStoppedError as exc:
                 raise RequestStoppedError(exc.message, url=url) from None
+            except _TlsError as exc:
+                if upstream.reached:
+                    raise UpstreamError(exc.message, url=url) from None
+                upstream.unreachable = UpstreamUnreachableError(upstream.name, exc.message, url=url)
+                raise upstream.unreachable from None
             if attempt < self._settings.max_tries:
                 await self._backoff(attempt, failure)
         assert failure is not None  # max_tries >= 1, so the loop ran
@@ -495,7 +505,7 @@ class UpstreamHttp:
             raise self._failure("truncated", f"truncated body: {exc}", url) from exc
         except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
             self.stats.failures["tls"] += 1
-            raise UpstreamError(f"TLS failed: {exc}", url=url) from exc
+            raise _TlsError(f"TLS failed: {exc}", url=url) from exc
         except aiohttp.ClientConnectionError as exc:
             reason = str(exc) or type(exc).__name__
             raise self._failure("connection", f"connection failed: {reason}", url) from exc
