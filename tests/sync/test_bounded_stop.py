@@ -12,17 +12,18 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp import web
 
 from indexer.replay import ReplayServer
 from tests.nightly.processes import kill_all, start_module, wait_until
-from tests.sync.helpers import MiniCorpus, query
-from tests.sync.minis import write_app
+from tests.sync.helpers import MiniCorpus, query, replay_settings, sync_once
+from tests.sync.minis import COMMIT_B, app_library, commits, write_app
 
 #: the first signal must end the process within this many seconds
 STOP_BOUND = 10.0
@@ -109,3 +110,56 @@ def test_first_sigterm_ends_the_sync_within_the_bound_as_interrupted(
 
 def _count(database_url: str, view: str) -> int:
     return int(asyncio.run(query(database_url, f"SELECT count(*) FROM {view}"))[0][0])
+
+
+@asynccontextmanager
+async def hanging_dockerfiles(raw_url: str, asked: asyncio.Event) -> AsyncIterator[str]:
+    """GitHub raw files serving library files from ``raw_url``; Dockerfiles never answer."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        if "/library/" not in request.path:
+            asked.set()
+            await asyncio.sleep(3600)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{raw_url}{request.path_qs}") as answer,
+        ):
+            return web.Response(status=answer.status, body=await answer.read())
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handler)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.asyncio
+async def test_a_stop_while_dockerfiles_are_pending_keeps_the_stored_library_file(
+    tmp_path: Path, database_url: str
+) -> None:
+    root = tmp_path / "corpus"
+    write_app(MiniCorpus(root, "old"), "app")
+    MiniCorpus(root, "new").library_file("app", app_library(commit=COMMIT_B))
+    commits(root, "old", "new")
+    parents = "SELECT tag, architecture, parent_ref FROM v_parents ORDER BY tag, architecture"
+    async with ReplayServer(root, snapshot="old") as replay:
+        settings = replay_settings(replay, database_url)
+        assert (await sync_once(settings)).status == "ok"
+        before = await query(database_url, parents)
+        replay.switch_snapshot("new")  # a new commit: its Dockerfiles are not cached
+        asked = asyncio.Event()
+        async with hanging_dockerfiles(replay.github_raw_url, asked) as raw:
+            stop = asyncio.Event()
+            run = asyncio.create_task(sync_once(settings.replace(github_raw_url=raw), stop=stop))
+            await asyncio.wait_for(asked.wait(), 30)
+            stop.set()
+            summary = await asyncio.wait_for(run, STOP_BOUND)
+    assert summary.status == "interrupted"
+    assert summary.errors == 0  # requests cut off by the stop are no item errors
+    assert all(parent is not None for _, _, parent in before)
+    assert await query(database_url, parents) == before  # not replaced by unresolved builds
