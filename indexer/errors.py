@@ -165,6 +165,7 @@ class UpstreamUnreachableError(RetryableUpstreamError):
     def __init__(
         self, upstream: str, reason: str, *, url: str = "", status: int | None = None
     ) -> None:
+        reason = " ".join(reason.split())  # one line, whatever the transport said
         super().__init__(f"{upstream} unreachable: {reason}", url=url, status=status)
         self.upstream = upstream
         self.reason = reason
