@@ -233,11 +233,14 @@ class HostPacer:
         """True when no wait (429, empty budget) holds requests right now."""
         return self._now() >= self._not_before
 
+    def _forget_before(self, now: float) -> None:
+        while self._recent and self._recent[0] < now - _RATE_WINDOW:
+            self._recent.popleft()
+
     def sending_rate(self) -> float:
         """Requests/s passed over the last second (a burst is spread over a quarter second)."""
         now = self._now()
-        while self._recent and self._recent[0] < now - _RATE_WINDOW:
-            self._recent.popleft()
+        self._forget_before(now)
         if not self._recent:
             return 0.0
         span = max(now - self._recent[0], _MIN_RATE_SPAN)
@@ -256,6 +259,7 @@ class HostPacer:
                 ready_at = self._ready_at()
                 if now >= ready_at:
                     self._last_pass = now
+                    self._forget_before(now)
                     self._recent.append(now)
                     self._in_flight += 1
                     return self.epoch
