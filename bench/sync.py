@@ -4,6 +4,15 @@ Usage::
 
     .venv/bin/python bench/sync.py [--corpus DIR] [--latency-ms 20] [--concurrency 16]
                                    [--postgres URL] [--json]
+    .venv/bin/python bench/sync.py --rate 100 [--burst 20] [--fail-rate 0.1]
+                                   [--truncate-rate 0.02] [--seed N] [--json]
+
+With ``--rate R`` it measures the pacing instead (SQLite only): the replay allows R
+requests/s (token bucket, ``--burst`` tokens, default R/5) and may inject 5xx answers
+and truncated bodies; it prints the full sync's achieved requests/s as a share of R
+(goal at least 0.8), its 429 answers (goal under 5% of the requests) and rate-limit
+events, and with faults, whether that run plus one rerun ends equal to a clean sync
+(the contract views compared row by row).
 
 The replay server (snapshot ``dense-current``, ``--latency-ms`` per request) runs in a
 child process, so it does not share the crawler's CPU. The sync runs into a fresh
@@ -55,18 +64,23 @@ from indexer.sync import run_sync  # noqa: E402
 AUDIT_TABLES = frozenset({"sync_runs", "sync_errors", "sync_state"})
 
 _REPLAY_CODE = """
-import asyncio, sys
+import asyncio, json, sys
 from pathlib import Path
 from indexer.replay import ReplayServer
 
 async def serve():
+    faults = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}
     async with ReplayServer(Path(sys.argv[1]), snapshot=sys.argv[2],
-                            latency_ms=float(sys.argv[3])) as server:
+                            latency_ms=float(sys.argv[3]), **faults) as server:
+        if faults:
+            await server.warm()
         print(server.url, flush=True)
         await asyncio.Event().wait()
 
 asyncio.run(serve())
 """
+#: the contract views a faulty run (plus a rerun) and a clean one must agree on
+COMPARED_VIEWS = ("v_tags", "v_parents", "v_ancestors", "v_tag_images")
 
 
 @dataclass
@@ -104,11 +118,14 @@ def default_corpus() -> Path:
 
 
 @contextmanager
-def replay_process(corpus: Path, snapshot: str, latency_ms: float) -> Iterator[str]:
-    """A replay server in a child process; yields its base URL."""
+def replay_process(
+    corpus: Path, snapshot: str, latency_ms: float, faults: dict[str, Any] | None = None
+) -> Iterator[str]:
+    """A replay server in a child process (``faults``: its fault options); yields its URL."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    extra = [json.dumps(faults)] if faults else []
     child = subprocess.Popen(
-        [sys.executable, "-c", _REPLAY_CODE, str(corpus), snapshot, str(latency_ms)],
+        [sys.executable, "-c", _REPLAY_CODE, str(corpus), snapshot, str(latency_ms), *extra],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -287,6 +304,123 @@ async def main_async(args: argparse.Namespace) -> list[BackendFigures]:
     return results
 
 
+@dataclass
+class PacingFigures:
+    """A full sync against a rate-limited (and maybe faulty) replay."""
+
+    rate: float
+    burst: float
+    wall_seconds: float
+    requests: int
+    requests_per_second: float
+    share_of_rate: float
+    answers_429: int
+    share_429: float
+    rate_limit_events: int
+    status: str
+    errors: int
+    #: with faults: the rerun's status, and whether the two runs end equal to a clean sync
+    rerun_status: str | None = None
+    equal_to_clean: bool | None = None
+
+
+async def view_rows(database_url: str) -> dict[str, list[tuple[str | None, ...]]]:
+    """The rows of the compared contract views, sorted, values as text."""
+    from sqlalchemy import text
+
+    database = Database(database_url)
+    rows: dict[str, list[tuple[str | None, ...]]] = {}
+    try:
+        async with database.session() as session:
+            for view in COMPARED_VIEWS:
+                result = await session.execute(text(f"SELECT * FROM {view}"))
+                rows[view] = sorted(
+                    tuple(None if value is None else str(value) for value in row) for row in result
+                )
+    finally:
+        await database.dispose()
+    return rows
+
+
+async def _fresh_sync(url: str, replay_url: str, args: argparse.Namespace) -> Any:
+    await upgrade(url)
+    database = Database(url)
+    try:
+        return await timed_sync(replay_settings(url, replay_url, args), database)
+    finally:
+        await database.dispose()
+
+
+async def pacing_async(args: argparse.Namespace) -> PacingFigures:
+    burst = args.burst if args.burst is not None else max(1.0, args.rate / 5)
+    faults = {
+        "rate_limit": args.rate,
+        "rate_burst": burst,
+        "fail_rate": args.fail_rate,
+        "truncate_rate": args.truncate_rate,
+        "seed": args.seed,
+    }
+    faulty = args.fail_rate > 0 or args.truncate_rate > 0
+    with tempfile.TemporaryDirectory(prefix="indexer-bench-rate-") as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'paced.db'}"
+        with replay_process(args.corpus, args.snapshot, args.latency_ms, faults) as replay_url:
+            full, summary = await _fresh_sync(url, replay_url, args)
+            rerun_status = None
+            if faulty:
+                database = Database(url)
+                try:
+                    rerun, _ = await timed_sync(replay_settings(url, replay_url, args), database)
+                finally:
+                    await database.dispose()
+                rerun_status = rerun.status
+        equal = None
+        if faulty:
+            clean_url = f"sqlite+aiosqlite:///{Path(folder) / 'clean.db'}"
+            with replay_process(args.corpus, args.snapshot, 0.0) as clean_replay:
+                await _fresh_sync(clean_url, clean_replay, args)
+            equal = await view_rows(url) == await view_rows(clean_url)
+    statuses = summary.requests.get("statuses", {})
+    answers_429 = int(statuses.get("429", 0))
+    return PacingFigures(
+        rate=args.rate,
+        burst=burst,
+        wall_seconds=full.wall_seconds,
+        requests=full.requests,
+        requests_per_second=full.requests_per_second,
+        share_of_rate=round(full.requests_per_second / args.rate, 3),
+        answers_429=answers_429,
+        share_429=round(answers_429 / full.requests, 4) if full.requests else 0.0,
+        rate_limit_events=int(summary.requests.get("rate_limited", 0)),
+        status=full.status,
+        errors=full.errors,
+        rerun_status=rerun_status,
+        equal_to_clean=equal,
+    )
+
+
+def report_pacing(figures: PacingFigures, args: argparse.Namespace) -> None:
+    print(
+        f"== pacing (rate {figures.rate:g}/s, burst {figures.burst:g}, latency "
+        f"{args.latency_ms} ms, concurrency {args.concurrency}, fail {args.fail_rate:g}, "
+        f"truncate {args.truncate_rate:g})"
+    )
+    print(
+        f"full sync: {figures.wall_seconds:.2f}s wall, {figures.requests} requests, "
+        f"{figures.requests_per_second:.1f} req/s = {figures.share_of_rate:.0%} of the rate "
+        f"(goal >= 80%); status {figures.status} ({figures.errors} item errors)"
+    )
+    print(
+        f"429 answers: {figures.answers_429} = {figures.share_429:.1%} of the requests "
+        f"(goal < 5%); rate-limit events (gate closings): {figures.rate_limit_events}"
+    )
+    if figures.equal_to_clean is not None:
+        verdict = "equal" if figures.equal_to_clean else "NOT equal"
+        print(
+            f"rerun: {figures.rerun_status}; the faulty run plus the rerun end {verdict} "
+            f"to a clean sync ({', '.join(COMPARED_VIEWS)})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=default_corpus())
@@ -297,9 +431,23 @@ def main() -> None:
         "--postgres", metavar="URL", help="also bench PostgreSQL (admin URL; a database is created)"
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--rate", type=float, help="measure pacing: the replay allows this many requests/s"
+    )
+    parser.add_argument("--burst", type=float, help="the rate limit's burst (default rate/5)")
+    parser.add_argument("--fail-rate", type=float, default=0.0, help="share answered 5xx")
+    parser.add_argument("--truncate-rate", type=float, default=0.0, help="share of bodies cut")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
     args = parser.parse_args()
     if not (args.corpus / "library").is_dir():
         sys.exit(f"corpus not found: {args.corpus}")
+    if args.rate is not None:
+        figures = asyncio.run(pacing_async(args))
+        if args.json:
+            print(json.dumps(asdict(figures), indent=2))
+        else:
+            report_pacing(figures, args)
+        return
     results = asyncio.run(main_async(args))
     if args.json:
         print(json.dumps([asdict(result) for result in results], indent=2))

@@ -11,13 +11,16 @@ The tree::
     │       └── UnresolvedReferenceError  a FROM whose image cannot be determined
     ├── UpstreamError                 an upstream request failed for good; carries ``url``
     │   ├── RetryableUpstreamError    worth another try (5xx, 429, timeout, bad body)
+    │   │   └── UpstreamUnreachableError  an upstream that never answered usably this run
     │   ├── NotFoundError             404: the upstream does not have it
     │   ├── BodyTooLargeError         the answer exceeded the configured size cap
-    │   └── ForbiddenTargetError      a URL outside the allow-list; never requested
+    │   ├── ForbiddenTargetError      a URL outside the allow-list; never requested
+    │   └── RequestStoppedError       not sent (or cut off) because the run is stopping
     ├── StoreError                    the database layer
     │   └── DatabaseUnavailableError  cannot connect (message masks the password)
     ├── NotIndexedError               a query for a tag the database does not know
-    └── SyncLockedError               another sync holds the single-run lock
+    ├── SyncLockedError               another sync holds the single-run lock
+    └── SyncFailedError               a sync finished but lost too much: recorded ``failed``
 
 Errors that belong to one item (a stanza, a Dockerfile, a Hub page) are caught by
 the sync pipeline and stored with the item and the sync run; only errors that make
@@ -38,11 +41,14 @@ __all__ = [
     "NotFoundError",
     "NotIndexedError",
     "ParseError",
+    "RequestStoppedError",
     "RetryableUpstreamError",
     "StoreError",
+    "SyncFailedError",
     "SyncLockedError",
     "UnresolvedReferenceError",
     "UpstreamError",
+    "UpstreamUnreachableError",
 ]
 
 
@@ -147,6 +153,30 @@ class ForbiddenTargetError(UpstreamError):
     kind = "forbidden-target"
 
 
+class UpstreamUnreachableError(RetryableUpstreamError):
+    """A request gave up on an upstream that has not answered usably this run.
+
+    ``upstream`` names it (``Docker Hub``, ``GitHub API``, ...); the message says why.
+    Further requests to it this run fail at once with this error.
+    """
+
+    kind = "unreachable"
+
+    def __init__(
+        self, upstream: str, reason: str, *, url: str = "", status: int | None = None
+    ) -> None:
+        reason = " ".join(reason.split())  # one line, whatever the transport said
+        super().__init__(f"{upstream} unreachable: {reason}", url=url, status=status)
+        self.upstream = upstream
+        self.reason = reason
+
+
+class RequestStoppedError(UpstreamError):
+    """A request not sent, or cut off after the grace period, because the run is stopping."""
+
+    kind = "stopped"
+
+
 class StoreError(IndexerError):
     """An error of the database layer."""
 
@@ -169,3 +199,9 @@ class SyncLockedError(IndexerError):
     """Another sync holds the single-run lock."""
 
     kind = "sync-locked"
+
+
+class SyncFailedError(IndexerError):
+    """A sync that ran to its end but lost more than the allowed share of its items."""
+
+    kind = "sync-failed"

@@ -61,6 +61,9 @@ class Settings:
     #: read the Hub's repository list first and skip the tag pages of repositories
     #: whose last push is the one already read
     hub_repository_listing: bool = True
+    #: a run that lost more than this share of its items (upstream failures other than
+    #: 404) is recorded ``failed`` and exits 2; fewer make it ``partial``
+    max_item_error_share: float = 0.2
     #: misfire grace time of the scheduled job, seconds
     misfire_grace_seconds: int = 3600
     #: run one sync immediately when ``indexer schedule`` starts
@@ -95,6 +98,8 @@ def _validate(settings: Settings) -> None:
     for key in ("connect_timeout", "read_timeout", "backoff_max", "full_reconcile_days"):
         if getattr(settings, key) <= 0:
             raise ConfigError(key, "must be greater than 0")
+    if not 0.0 <= settings.max_item_error_share <= 1.0:
+        raise ConfigError("max_item_error_share", "must be between 0 and 1")
     if settings.backoff_base < 0:
         raise ConfigError("backoff_base", "must not be negative")
     if settings.misfire_grace_seconds < 1:

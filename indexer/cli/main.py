@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None:  # the program itself, not a caller that runs commands in its process
         freeze_startup_objects()
     try:
-        cli.main(args=argv, prog_name="indexer", standalone_mode=False)
+        # without standalone mode click answers a command's ctx.exit(N) / Exit(N) as N
+        status = cli.main(args=argv, prog_name="indexer", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.exceptions.Abort:
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
-    return EXIT_OK
+    return status if isinstance(status, int) else EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

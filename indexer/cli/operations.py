@@ -1,4 +1,4 @@
-"""Operation commands: migrate, sync, schedule, runs."""
+"""Operation commands: migrate, sync, schedule, runs, health."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Sequence
+from datetime import timedelta
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
@@ -14,10 +15,12 @@ from indexer.cli import run_report
 from indexer.cli.context import CliContext, pass_cli, run_with_database
 from indexer.cli.render import echo_json
 from indexer.errors import StoreError
+from indexer.schedule.health import Health, check_health, parse_duration, schedule_period
 from indexer.schedule.runner import run_locked_sync
 from indexer.settings import Settings
 from indexer.store.db import Database
 from indexer.store.migrate import upgrade
+from indexer.store.models import utcnow
 from indexer.sync import SyncSummary, progress_for, run_sync
 
 __all__ = ["COMMANDS"]
@@ -96,9 +99,12 @@ def sync_command(
     """One incremental sync of the official images (all, or the named ones).
 
     Errors on single items are recorded on the run and summarised; the exit status is
-    0 whenever the run finishes, 1 when another sync holds the lock (unless --wait), 2 when the
-    database or the upstream is unreachable. Ctrl-C (or SIGTERM) lets the work in
-    flight finish and records the run as interrupted; a second one cancels it (130).
+    0 when the run finishes (ok or partial), 1 when another sync holds the lock (unless
+    --wait), 2 when the database or an upstream is unreachable or more than
+    max_item_error_share of the items were lost (the run is recorded failed). Ctrl-C
+    (or SIGTERM) stops within seconds: no new request, those in flight get a few
+    seconds, what was fetched is written, the run is recorded interrupted (exit 0); a
+    second one cancels it (130).
     """
     settings = cli.with_overrides(concurrency=concurrency)
 
@@ -215,4 +221,46 @@ def schedule_command(cli: CliContext, run_now: bool) -> None:
         click.get_current_context().exit(status)
 
 
-COMMANDS = (migrate_command, sync_command, schedule_command, runs_command)
+def _max_age(value: str | None) -> timedelta | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--max-age") from None
+
+
+@click.command("health")
+@click.option(
+    "--max-age",
+    metavar="DURATION",
+    help="Oldest the last successful run may be: 90s, 30m, 36h, 2d "
+    "(default: two periods of the schedule).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON on stdout.")
+@pass_cli
+def health_command(cli: CliContext, max_age: str | None, as_json: bool) -> None:
+    """Exit 0 when the index is kept up to date, else 1 with the reason (for alerts).
+
+    Healthy: the last finished run of the whole index is ok or partial, and the last
+    successful one finished less than --max-age ago. `indexer sync --only` runs do
+    not count. The database unreachable: exit 2.
+    """
+    settings = cli.settings
+    age = _max_age(max_age) or 2 * schedule_period(settings.schedule, utcnow())
+
+    async def action(database: Database) -> Health:
+        return await check_health(database, max_age=age)
+
+    health = asyncio.run(run_with_database(settings, action))
+    reason = " ".join(health.reason.split())
+    if as_json:
+        echo_json(health.as_dict())
+    elif health.healthy:
+        click.echo(f"healthy: {reason}")
+    if not health.healthy:
+        click.echo(f"indexer: unhealthy: {reason}", err=True)
+        raise click.exceptions.Exit(1)
+
+
+COMMANDS = (migrate_command, sync_command, schedule_command, runs_command, health_command)

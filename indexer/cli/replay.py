@@ -56,6 +56,12 @@ async def _serve(server: ReplayServer) -> None:
     default=None,
     help="Requests/s (429 above).",
 )
+@click.option(
+    "--rate-burst",
+    type=click.FloatRange(min=1),
+    default=None,
+    help="Largest burst of the rate limit (default: one second's worth).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault draws.")
 @click.pass_context
 def replay_command(
@@ -69,6 +75,7 @@ def replay_command(
     fail_rate: float,
     truncate_rate: float,
     rate_limit: float | None,
+    rate_burst: float | None,
     seed: int,
 ) -> None:
     """Serve CORPUS_DIR as Docker Hub and GitHub would, for offline runs and tests.
@@ -87,6 +94,7 @@ def replay_command(
             fail_rate=fail_rate,
             truncate_rate=truncate_rate,
             rate_limit=rate_limit,
+            rate_burst=rate_burst,
             seed=seed,
         )
     except CorpusError as error:

@@ -3,7 +3,8 @@
 - ``GET /_replay/snapshot``: ``{snapshot, commit, snapshots}``;
   ``POST /_replay/snapshot/{name}``: serve another snapshot (404 if unknown).
 - ``GET /_replay/faults``; ``POST /_replay/faults`` with a JSON object holding any of
-  ``latency_ms``, ``fail_rate``, ``truncate_rate``, ``rate_limit`` (``null``: off);
+  ``latency_ms``, ``fail_rate``, ``truncate_rate``, ``rate_limit`` (``null``: off),
+  ``rate_burst``;
   answers the settings now in force (400 on unknown keys or bad values).
 - ``GET /_replay/counters``; ``POST /_replay/counters/reset``.
 """

@@ -7,8 +7,13 @@ faults whatever order concurrent requests arrive in, and a retried request gets 
 fresh draw (it eventually succeeds whenever the rates are below 1).
 
 The rate limit is a token bucket over all non-control endpoints: ``rate_limit``
-tokens per second, a burst of ``max(1, rate_limit)``. It depends on the clock, so it
-is deterministic only up to timing.
+tokens per second, a burst of ``rate_burst`` (default ``max(1, rate_limit)``). Every
+answer carries its state as Docker Hub's headers do: ``X-RateLimit-Limit`` (the burst),
+``X-RateLimit-Remaining`` (whole tokens left) and ``X-RateLimit-Reset`` (Unix time at
+which the bucket is full again; for a refusal, when the next token comes). The reset
+has millisecond precision: this bucket refills within a second, so a whole-second
+time would say nothing. It depends on the clock, so it is deterministic only up to
+timing.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ class FaultSettings:
     truncate_rate: float = 0.0
     #: requests per second over all endpoints; ``None``: unlimited
     rate_limit: float | None = None
+    #: tokens the bucket holds (the largest burst); ``None``: ``max(1, rate_limit)``
+    rate_burst: float | None = None
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.latency_ms) or self.latency_ms < 0:
@@ -57,6 +64,16 @@ class FaultSettings:
             math.isfinite(self.rate_limit) and self.rate_limit > 0
         ):
             raise ValueError(f"rate_limit must be > 0 or None, not {self.rate_limit}")
+        if self.rate_burst is not None and not (
+            math.isfinite(self.rate_burst) and self.rate_burst >= 1
+        ):
+            raise ValueError(f"rate_burst must be >= 1 or None, not {self.rate_burst}")
+
+    def bucket(self) -> TokenBucket | None:
+        """A fresh token bucket for these settings (``None`` without a rate limit)."""
+        if self.rate_limit is None:
+            return None
+        return TokenBucket(self.rate_limit, burst=self.rate_burst)
 
 
 @dataclass(frozen=True)
@@ -110,11 +127,17 @@ class RateDecision:
 
 
 class TokenBucket:
-    """``rate`` tokens per second, ``max(1, rate)`` at most; one token per request."""
+    """``rate`` tokens per second, ``burst`` (default ``max(1, rate)``) at most; one per request."""
 
-    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        rate: float,
+        *,
+        burst: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.rate = rate
-        self.capacity = max(1.0, rate)
+        self.capacity = max(1.0, burst if burst is not None else rate)
         self._clock = clock
         self._tokens = self.capacity
         self._updated = clock()

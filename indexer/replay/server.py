@@ -6,8 +6,8 @@
 - ``{url}/_replay/...``: control endpoints (:mod:`indexer.replay.control_routes`).
 
 Every non-control request goes through one middleware, in this order: latency sleep,
-rate limit (429 with ``Retry-After``, ``X-RateLimit-Reset``, ``X-RateLimit-Limit``,
-``X-RateLimit-Remaining``), injected failure (500/502/503), the real handler, then an
+rate limit (429 with ``Retry-After``; every answer, refused or not, carries
+``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset``), injected failure (500/502/503), the real handler, then an
 injected truncation of a 200 body (the full ``Content-Length`` is sent, half the body,
 then the connection is closed: aiohttp clients raise ``ClientPayloadError``). Each
 request is counted under its endpoint kind (:mod:`indexer.replay.counters`).
@@ -50,7 +50,7 @@ def _rate_headers(decision: RateDecision) -> dict[str, str]:
     return {
         "X-RateLimit-Limit": str(decision.limit),
         "X-RateLimit-Remaining": str(decision.remaining),
-        "X-RateLimit-Reset": str(math.ceil(decision.reset_at)),
+        "X-RateLimit-Reset": f"{decision.reset_at:.3f}",
     }
 
 
@@ -100,6 +100,7 @@ async def replay_middleware(request: web.Request, handler: Handler) -> web.Strea
     try:
         response = await handler(request)
     except web.HTTPException as error:
+        error.headers.update(rate_headers)
         state.counters.record(kind, path, error.status, complete=False)
         raise
     response.headers.update(rate_headers)
@@ -162,6 +163,7 @@ class ReplayServer:
         fail_rate: float = 0,
         truncate_rate: float = 0,
         rate_limit: float | None = None,
+        rate_burst: float | None = None,
         seed: int = 0,
     ) -> None:
         faults = FaultSettings(
@@ -169,6 +171,7 @@ class ReplayServer:
             fail_rate=fail_rate,
             truncate_rate=truncate_rate,
             rate_limit=rate_limit,
+            rate_burst=rate_burst,
         )
         self.state = ReplayState(corpus_dir, snapshot=snapshot, faults=faults, seed=seed)
         self.host = host
@@ -285,6 +288,7 @@ class ReplayServer:
         fail_rate: float | _Unset = UNSET,
         truncate_rate: float | _Unset = UNSET,
         rate_limit: float | _Unset | None = UNSET,
+        rate_burst: float | _Unset | None = UNSET,
     ) -> FaultSettings:
         """Change the given fault settings (``rate_limit=None`` turns the limit off)."""
         given: dict[str, Any] = {
@@ -292,5 +296,6 @@ class ReplayServer:
             "fail_rate": fail_rate,
             "truncate_rate": truncate_rate,
             "rate_limit": rate_limit,
+            "rate_burst": rate_burst,
         }
         return self.state.set_faults(**{k: v for k, v in given.items() if v is not UNSET})

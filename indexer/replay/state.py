@@ -28,9 +28,7 @@ class ReplayState:
         self.hub_pages = HubPages(self.corpus)
         self.plan = FaultPlan(seed)
         self.faults = faults
-        self.bucket: TokenBucket | None = (
-            TokenBucket(faults.rate_limit) if faults.rate_limit is not None else None
-        )
+        self.bucket: TokenBucket | None = faults.bucket()
 
     def switch_snapshot(self, name: str) -> Snapshot:
         """Serve ``name`` from now on (``UnknownSnapshotError`` if there is no such folder)."""
@@ -40,8 +38,8 @@ class ReplayState:
     def set_faults(self, **changes: Any) -> FaultSettings:
         """Change some fault knobs (the others keep their values); a new rate resets the bucket."""
         faults = dataclasses.replace(self.faults, **changes)
-        if "rate_limit" in changes:
-            self.bucket = TokenBucket(faults.rate_limit) if faults.rate_limit is not None else None
+        if "rate_limit" in changes or "rate_burst" in changes:
+            self.bucket = faults.bucket()
         self.faults = faults
         return faults
 

@@ -29,7 +29,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
-from indexer.errors import SyncLockedError
+from indexer.errors import IndexerError, SyncLockedError
 from indexer.schedule.runner import SyncFunction, run_locked_sync
 from indexer.schedule.trigger import crontab_trigger, missed_fire_time
 from indexer.settings import Settings
@@ -198,6 +198,14 @@ class NightlyScheduler:
         except asyncio.CancelledError:
             logger.warning("sync cancelled after %.1fs", time.monotonic() - clock)
             raise
+        except IndexerError as exc:  # recorded on the run: one line, no traceback
+            logger.error(  # noqa: TRY400 - the error is the message; a traceback says nothing
+                "sync failed after %.1fs: %s; next at %s",
+                time.monotonic() - clock,
+                exc,
+                _utc(self.next_run_time()),
+            )
+            return
         except Exception:
             logger.exception("sync failed after %.1fs", time.monotonic() - clock)
             return

@@ -233,6 +233,29 @@ def _write_action(
     return write
 
 
+def _cache_action(item: _ParsedFile, resolved: ResolvedLibraryFile) -> StoreAction[None]:
+    """Only the fetched contents (immutable, by content id) of a file that is not written."""
+
+    async def write(session: AsyncSession) -> None:
+        if item.fetched_text is not None:
+            await cache.put_cached_many(
+                session,
+                cache.LIBRARY_FILE,
+                {item.work.blob_sha: CachedContent(cache.OK, item.fetched_text)},
+            )
+        if resolved.fetched:
+            await cache.put_cached_many(session, cache.DOCKERFILE, resolved.fetched)
+
+    return write
+
+
+def _forget(fetcher: DockerfileFetcher, fetched: list[str]) -> Callable[[None], None]:
+    def done(_: None) -> None:
+        fetcher.committed(fetched)
+
+    return done
+
+
 def _committed(
     ctx: RunContext, fetcher: DockerfileFetcher, record: LibraryFileRecord, fetched: list[str]
 ) -> Callable[[LibraryWriteResult], None]:
@@ -269,6 +292,15 @@ async def _resolve_files(
         resolved = await resolve_library_file(ctx, fetcher, item.parsed)
         if resolved.retryable_failures:
             state.clean = False
+            if ctx.stopping:
+                # Dockerfiles the stop left unfetched: the stored version of the file
+                # stays (the next run reads it again); what was fetched is kept
+                cached = await ctx.writer.submit(
+                    _cache_action(item, resolved),
+                    on_commit=_forget(fetcher, list(resolved.fetched)),
+                )
+                await cached
+                continue
         record = library_file_record(
             item.parsed,
             blob_sha=item.work.blob_sha,

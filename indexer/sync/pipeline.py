@@ -18,8 +18,13 @@ One run, in order:
 5. link every parent reference to the indexed tag it names, and to the stanza that tag
    answers with per architecture (``link_parents``, once and set-based), when a write
    of this run or of a killed earlier one marked the links stale (``links.stale``);
-6. store the counts and status on the run: ``ok``, ``partial`` (item errors),
-   ``interrupted`` (graceful stop) or ``failed`` (a fatal error, raised again).
+6. store the counts and status on the run (:func:`_verdict`): ``ok``; ``partial``
+   (scattered item errors); ``interrupted`` (the graceful stop: no request leaves any
+   more, those in flight get a few seconds, what was fetched is written); ``failed``
+   (a fatal error, raised again; or an upstream that never answered usably, or more
+   than ``settings.max_item_error_share`` of the items lost: the run is written as far
+   as it got, then `UpstreamUnreachableError` / `SyncFailedError` is raised, naming
+   the upstream and the reason in one line).
 """
 
 from __future__ import annotations
@@ -34,7 +39,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from indexer.errors import NotFoundError, UpstreamError
+from indexer.errors import (
+    NotFoundError,
+    RequestStoppedError,
+    SyncFailedError,
+    UpstreamError,
+    UpstreamUnreachableError,
+)
 from indexer.settings import Settings
 from indexer.store.db import Database
 from indexer.store.models import ImageRepository
@@ -69,6 +80,40 @@ def _leaf(error: BaseException) -> BaseException:
     while isinstance(error, BaseExceptionGroup) and error.exceptions:
         error = error.exceptions[0]
     return error
+
+
+#: fewer lost items than this never fail a run: in a small run (``--only`` one image) a
+#: share says little, and one lost Hub paging is a scattered error
+MIN_LOST_ITEMS = 3
+#: the message of a run stopped by the first signal
+STOPPED_MESSAGE = "stopped: in-flight work finished, the rest left"
+
+
+def _verdict(
+    settings: Settings, tally: SyncTally, http: UpstreamHttp, stop: asyncio.Event
+) -> tuple[str, str | None, Exception | None]:
+    """Status, message and the error to raise of a run whose stages all returned."""
+    if stop.is_set():
+        return "interrupted", STOPPED_MESSAGE, None
+    unreachable = http.unreachable()
+    if unreachable:
+        first = unreachable[0]
+        names = ", ".join(error.upstream for error in unreachable)
+        message = str(first) if len(unreachable) == 1 else f"{names} unreachable; {first}"
+        return "failed", message, UpstreamUnreachableError(first.upstream, first.reason)
+    share = tally.lost_share
+    if share > settings.max_item_error_share and tally.items_lost >= MIN_LOST_ITEMS:
+        message = (
+            f"lost {tally.items_lost} of {tally.items_tried} items ({share:.0%}, more than "
+            f"max_item_error_share {settings.max_item_error_share:.0%}) to upstream failures: "
+            f"{_top_errors(tally)}"
+        )
+        return "failed", message, SyncFailedError(message)
+    return ("partial" if tally.error_count else "ok"), None, None
+
+
+def _top_errors(tally: SyncTally) -> str:
+    return ", ".join(f"{kind} {count}" for kind, count in tally.errors.most_common(3))
 
 
 async def _maintained_repositories(database: Database) -> list[str]:
@@ -242,7 +287,7 @@ async def _run(
     state = _LibraryState(None, unchanged=False)
     status, message = "ok", None
     failure: BaseException | None = None
-    async with UpstreamHttp(settings) as http:
+    async with UpstreamHttp(settings, stop=stop) as http:
         ctx = RunContext(
             settings=settings,
             database=database,
@@ -267,14 +312,20 @@ async def _run(
             async with showing(progress, tally, http.stats):
                 state = await _stages(ctx, only=only, full_reconcile=full_reconcile)
         except Exception as exc:
-            failure = _leaf(exc)
-            status, message = "failed", f"{type(failure).__name__}: {failure}"
+            leaf = _leaf(exc)
             await _save_pending_errors(ctx)
-        else:
-            if stop.is_set():
-                status, message = "interrupted", "stopped: in-flight work finished, the rest left"
+            if stop.is_set() and isinstance(leaf, RequestStoppedError):
+                status, message = "interrupted", STOPPED_MESSAGE  # stopped before the listing
             else:
-                status = "partial" if tally.error_count else "ok"
+                failure = leaf
+                status = "failed"
+                message = (
+                    str(leaf)
+                    if isinstance(leaf, UpstreamError)
+                    else f"{type(leaf).__name__}: {leaf}"
+                )
+        else:
+            status, message, failure = _verdict(settings, tally, http, stop)
         summary = SyncSummary(
             run_id=run_id,
             status=status,

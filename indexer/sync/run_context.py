@@ -10,7 +10,14 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from indexer.errors import IndexerError
+from indexer.errors import (
+    BodyTooLargeError,
+    ForbiddenTargetError,
+    IndexerError,
+    NotFoundError,
+    RequestStoppedError,
+    UpstreamError,
+)
 from indexer.settings import Settings
 from indexer.store.db import Database
 from indexer.store.runs import ItemError, add_item_errors
@@ -122,6 +129,17 @@ class RunContext:
             await self.flush_errors()
 
     async def item_error(self, item_kind: str, item: str, error: BaseException) -> None:
-        """:meth:`item_failed` for an exception."""
+        """:meth:`item_failed` for an exception.
+
+        A request cut off by the graceful stop is not the item's error: it is left for
+        the next run without a record. An upstream failure other than a definite
+        answer (404, too large, a refused target) counts the item as lost (:attr:`SyncTally.items_lost`).
+        """
+        if isinstance(error, RequestStoppedError):
+            return
+        if isinstance(error, UpstreamError) and not isinstance(
+            error, NotFoundError | ForbiddenTargetError | BodyTooLargeError
+        ):
+            self.tally.items_lost += 1
         message = str(error) or type(error).__name__
         await self.item_failed(item_kind, item, error_kind(error), message)

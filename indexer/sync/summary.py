@@ -55,10 +55,25 @@ class SyncTally:
     repositories_unmaintained: int = 0
     #: item errors by error kind
     errors: Counter[str] = field(default_factory=Counter)
+    #: items not had because of an upstream failure other than 404 (retried next run)
+    items_lost: int = 0
 
     @property
     def error_count(self) -> int:
         return sum(self.errors.values())
+
+    @property
+    def items_tried(self) -> int:
+        """Library files read, Dockerfiles fetched and Hub repositories paged (or tried)."""
+        dockerfiles = max(0, self.dockerfiles_needed - self.dockerfiles_from_cache)
+        repositories = max(0, self.hub_repositories - self.hub_unchanged)
+        return self.library_files_to_read + dockerfiles + repositories
+
+    @property
+    def lost_share(self) -> float:
+        """The share of the items tried that were lost (0 when nothing was tried)."""
+        tried = self.items_tried
+        return min(1.0, self.items_lost / tried) if tried else 0.0
 
     def copy(self) -> SyncTally:
         """An independent copy (for the summary)."""

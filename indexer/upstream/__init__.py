@@ -16,7 +16,6 @@ from __future__ import annotations
 from indexer.upstream.github import BranchHead, GitHubClient, LibraryEntry, dockerfile_url
 from indexer.upstream.http import (
     USER_AGENT,
-    HostGate,
     RequestStats,
     Response,
     ShapeError,
@@ -26,12 +25,14 @@ from indexer.upstream.http import (
     url_is_under,
 )
 from indexer.upstream.hub import HubClient, HubImage, HubPage, HubTag
+from indexer.upstream.pacing import Budget, HostPacer, read_budget
 
 __all__ = [
     "USER_AGENT",
     "BranchHead",
+    "Budget",
     "GitHubClient",
-    "HostGate",
+    "HostPacer",
     "HubClient",
     "HubImage",
     "HubPage",
@@ -44,5 +45,6 @@ __all__ = [
     "backoff_delay",
     "dockerfile_url",
     "rate_limit_delay",
+    "read_budget",
     "url_is_under",
 ]

@@ -3,10 +3,11 @@
 `UpstreamHttp` is opened once per run (``async with UpstreamHttp(settings) as http``)
 and gives the clients one method, `UpstreamHttp.request`, which:
 
-- waits at the target host's rate-limit gate (`HostGate`), then takes one of the
+- waits at the target host's `HostPacer` (:mod:`indexer.upstream.pacing`: spacing by
+  the host's rate-limit headers, the wait after a ``429``), then takes one of the
   ``settings.concurrency`` slots of a single `PrioritySlots` for the request itself,
   by the priority of its kind (`KIND_PRIORITY`: library and Hub pages, which reveal
-  further requests, before Dockerfiles, which reveal none); nobody sleeps (gate or
+  further requests, before Dockerfiles, which reveal none); nobody sleeps (pacing or
   backoff) while holding a slot;
 - reads the body in chunks and stops at ``settings.max_body_bytes``
   (`BodyTooLargeError`, not retried);
@@ -15,28 +16,40 @@ and gives the clients one method, `UpstreamHttp.request`, which:
   exponential backoff and full jitter, at most ``settings.max_tries`` tries, then
   raises `RetryableUpstreamError` naming the URL and the last reason;
 - raises `NotFoundError` on ``404`` and `UpstreamError` on other ``4xx`` and
-  unexpected statuses (redirects are not followed) right away;
+  unexpected statuses (redirects are not followed) right away, and a TLS failure
+  (certificate, protocol) without retrying it;
 - returns ``304 Not Modified`` to ``decode`` as a distinct status when the request
   was conditional (``If-None-Match`` / ``If-Modified-Since``).
 
-Rate limits: a ``429`` (or GitHub's ``403`` with ``X-RateLimit-Remaining: 0``)
-closes the gate of its host for ``Retry-After`` (seconds or HTTP date),
-``X-Retry-After`` or ``X-RateLimit-Reset`` (Unix times), capped at
-``settings.backoff_max``. Every coroutine bound for that host waits at the gate,
-not only the one that was refused; when it opens, requests pass one at a time,
-spaced apart, and the spacing halves with each answer that is not a rate limit,
-so traffic ramps up again instead of bursting.
+Rate limits: every answer's rate-limit headers pace its host; a ``429`` (or GitHub's
+``403`` with ``X-RateLimit-Remaining: 0``) holds every request to the host for
+``Retry-After`` (seconds or HTTP date), ``X-Retry-After`` or ``X-RateLimit-Reset``
+(Unix times), capped at ``settings.backoff_max``, counted once per wait
+(`RequestStats.rate_limited`); see :mod:`indexer.upstream.pacing`.
+
+Reachability: each request belongs to an *upstream*, named after the configured base
+URL it lies under (`UPSTREAM_NAMES`; a registry client adds its own with
+`UpstreamHttp.name_upstream`). An upstream that has not answered one request usably
+this run, when a request to it gives up, is *unreachable*: that request and every
+later one to it fail at once with `UpstreamUnreachableError` (naming the upstream and
+the reason), and `UpstreamHttp.unreachable` lists it for the run's verdict.
+
+Stopping: with ``stop`` (the run's graceful-stop event) set, no request leaves any
+more: those waiting at a pacer, for a slot or in a backoff raise `RequestStoppedError`
+at once; those in flight get ``stop_grace`` seconds to finish, then are cut off with
+the same error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self, TypeVar
@@ -47,16 +60,20 @@ import aiohttp
 from indexer.errors import (
     BodyTooLargeError,
     NotFoundError,
+    RequestStoppedError,
     RetryableUpstreamError,
     UpstreamError,
+    UpstreamUnreachableError,
 )
 from indexer.settings import Settings
+from indexer.upstream.pacing import HostPacer
 from indexer.upstream.slots import PrioritySlots
 
 __all__ = [
     "KIND_PRIORITY",
+    "STOP_GRACE_SECONDS",
+    "UPSTREAM_NAMES",
     "USER_AGENT",
-    "HostGate",
     "RequestStats",
     "Response",
     "ShapeError",
@@ -71,10 +88,16 @@ _Key = TypeVar("_Key", str, int)
 
 USER_AGENT = "indexer/0.1"
 _CHUNK_BYTES = 64 * 1024
-#: the smallest spacing between requests to a host that has just been rate limited
-_RECOVERY_SPACING_MIN = 0.05
-#: below this spacing the host counts as recovered and requests flow freely again
-_RECOVERY_SPACING_DONE = 0.01
+#: seconds requests in flight get to finish once a graceful stop is asked for
+STOP_GRACE_SECONDS = 4.0
+#: the wait after a rate-limit answer that does not say how long, at the least
+_MIN_RATE_LIMIT_WAIT = 0.05
+#: the name of each upstream (settings key of its base URL), for messages and verdicts
+UPSTREAM_NAMES: Mapping[str, str] = {
+    "hub_url": "Docker Hub",
+    "github_api_url": "GitHub API",
+    "github_raw_url": "GitHub raw files",
+}
 _CONDITIONAL_HEADERS = ("if-none-match", "if-modified-since")
 #: slot priority per request kind, lower first (see `indexer.upstream.slots`): the
 #: library reveals the Dockerfiles, each Hub page the next one; Dockerfiles reveal nothing
@@ -91,6 +114,10 @@ _DEFAULT_PRIORITY = 1
 
 class ShapeError(ValueError):
     """An answer whose JSON parses but does not have the expected shape (retried)."""
+
+
+class _TlsError(UpstreamError):
+    """The TLS handshake failed (certificate, protocol): not worth another try this run."""
 
 
 @dataclass(frozen=True)
@@ -132,7 +159,8 @@ class RequestStats:
     gave_up: Counter[str] = field(default_factory=Counter)
     #: body bytes received (after decompression)
     bytes_received: int = 0
-    #: times a host's gate was closed by a rate-limit answer
+    #: rate-limit events: times a host's gate was closed by a rate-limit answer (the
+    #: 429s of requests already in flight then count once with it; see ``statuses``)
     rate_limited: int = 0
 
     def as_dict(self) -> dict[str, object]:
@@ -212,67 +240,42 @@ def _host_key(url: str) -> str:
     return f"{parts.scheme}://{(parts.hostname or '').lower()}:{parts.port or default_port}"
 
 
-class HostGate:
-    """A "not before" time shared by every request to one host, and a gradual reopening.
+@dataclass
+class _Upstream:
+    """Whether one upstream answered usably this run, or why it is unreachable."""
 
-    `wait` passes callers one at a time (FIFO): each waits until the gate is open
-    and, while the host is recovering from a rate limit, until ``spacing`` seconds
-    after the previous caller passed. `close` (on a rate-limit answer) moves the
-    opening time and doubles the spacing; `record_success` halves it.
-    """
-
-    def __init__(self, initial_spacing: float, max_spacing: float) -> None:
-        self._lock = asyncio.Lock()
-        self._not_before = 0.0
-        self._spacing = 0.0
-        self._next_slot = 0.0
-        self._initial_spacing = max(initial_spacing, _RECOVERY_SPACING_MIN)
-        self._max_spacing = max(max_spacing, self._initial_spacing)
-
-    @property
-    def spacing(self) -> float:
-        """Current seconds between two requests passing the gate (0 when recovered)."""
-        return self._spacing
-
-    def is_open(self) -> bool:
-        """True when no rate-limit pause is in force right now."""
-        return asyncio.get_running_loop().time() >= self._not_before
-
-    def close(self, delay: float) -> None:
-        """Hold every request to this host for ``delay`` seconds, then reopen slowly."""
-        loop = asyncio.get_running_loop()
-        self._not_before = max(self._not_before, loop.time() + delay)
-        self._spacing = min(max(self._spacing * 2.0, self._initial_spacing), self._max_spacing)
-
-    def record_success(self) -> None:
-        """An answer that was not a rate limit: let requests through faster."""
-        self._spacing /= 2.0
-        if self._spacing < _RECOVERY_SPACING_DONE:
-            self._spacing = 0.0
-
-    async def wait(self) -> None:
-        """Return when this caller may send its request."""
-        async with self._lock:
-            loop = asyncio.get_running_loop()
-            while True:
-                now = loop.time()
-                ready_at = max(self._not_before, self._next_slot if self._spacing else 0.0)
-                if now >= ready_at:
-                    self._next_slot = now + self._spacing
-                    return
-                await asyncio.sleep(ready_at - now)
+    name: str
+    reached: bool = False
+    unreachable: UpstreamUnreachableError | None = None
 
 
 class UpstreamHttp:
-    """One aiohttp session for a whole run, with the retry and rate-limit policy above."""
+    """One aiohttp session for a whole run, with the retry and pacing policy above."""
 
-    def __init__(self, settings: Settings, *, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        rng: random.Random | None = None,
+        stop: asyncio.Event | None = None,
+        stop_grace: float = STOP_GRACE_SECONDS,
+    ) -> None:
         self._settings = settings
         self._rng = rng or random.Random()
         self._slots = PrioritySlots(settings.concurrency)
-        self._gates: dict[str, HostGate] = {}
+        self._pacers: dict[str, HostPacer] = {}
         self._session: aiohttp.ClientSession | None = None
         self._token_bases = (settings.github_api_url, settings.github_raw_url)
+        self._stop = stop if stop is not None else asyncio.Event()
+        self._stop_grace = stop_grace
+        self._stop_watch: asyncio.Task[None] | None = None
+        #: timeouts of the requests in flight, moved to the grace deadline on a stop
+        self._in_flight: set[asyncio.Timeout] = set()
+        self._cut_off_at: float | None = None
+        self._bases: list[tuple[str, str]] = []
+        self._upstreams: dict[str, _Upstream] = {}
+        for key, name in UPSTREAM_NAMES.items():
+            self.name_upstream(name, getattr(settings, key))
         self.stats = RequestStats()
 
     async def __aenter__(self) -> Self:
@@ -288,6 +291,7 @@ class UpstreamHttp:
             headers={"User-Agent": USER_AGENT},
             raise_for_status=False,
         )
+        self._stop_watch = asyncio.create_task(self._watch_stop())
         return self
 
     async def __aexit__(
@@ -296,18 +300,90 @@ class UpstreamHttp:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        if self._stop_watch is not None:
+            self._stop_watch.cancel()
+            await asyncio.wait([self._stop_watch])
+            self._stop_watch = None
         if self._session is not None:
             await self._session.close()
             self._session = None
 
-    def gate(self, url: str) -> HostGate:
-        """The rate-limit gate of ``url``'s host (created on first use)."""
+    # --- upstreams, pacers, stop -----------------------------------------------------
+
+    def name_upstream(self, name: str, base: str) -> None:
+        """Requests under ``base`` belong to the upstream ``name`` (the longest base wins)."""
+        self._bases = sorted(
+            [*(item for item in self._bases if item[1] != base), (name, base)],
+            key=lambda item: -len(item[1]),
+        )
+
+    def upstream_of(self, url: str) -> str:
+        """The name of the upstream ``url`` belongs to (its host when no base matches)."""
+        for name, base in self._bases:
+            if url_is_under(url, base):
+                return name
+        return _host_key(url)
+
+    def _upstream(self, url: str) -> _Upstream:
+        name = self.upstream_of(url)
+        upstream = self._upstreams.get(name)
+        if upstream is None:
+            upstream = self._upstreams[name] = _Upstream(name)
+        return upstream
+
+    def unreachable(self) -> list[UpstreamUnreachableError]:
+        """The upstreams found unreachable this run, in the order they were found."""
+        return [u.unreachable for u in self._upstreams.values() if u.unreachable is not None]
+
+    def pacer(self, url: str) -> HostPacer:
+        """The pacer of ``url``'s host (created on first use)."""
         key = _host_key(url)
-        gate = self._gates.get(key)
-        if gate is None:
-            gate = HostGate(self._settings.backoff_base, self._settings.backoff_max)
-            self._gates[key] = gate
-        return gate
+        pacer = self._pacers.get(key)
+        if pacer is None:
+            pacer = self._pacers[key] = HostPacer(max_wait=self._settings.backoff_max)
+        return pacer
+
+    @property
+    def stopping(self) -> bool:
+        """True once the graceful stop was asked for: no request leaves any more."""
+        return self._stop.is_set()
+
+    async def _watch_stop(self) -> None:
+        """On the stop: give the requests in flight ``stop_grace`` seconds, then cut them off."""
+        await self._stop.wait()
+        self._cut_off_at = asyncio.get_running_loop().time() + self._stop_grace
+        for guard in self._in_flight:
+            guard.reschedule(self._cut_off_at)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds``; a stop ends the sleep with `RequestStoppedError`."""
+        if self.stopping:
+            raise RequestStoppedError("not sent: the run is stopping")
+        try:
+            async with asyncio.timeout(seconds):
+                await self._stop.wait()
+        except TimeoutError:
+            return
+        raise RequestStoppedError("not sent: the run is stopping")
+
+    @contextlib.asynccontextmanager
+    async def _cut_off_on_stop(self, url: str) -> AsyncIterator[None]:
+        """Run the body (one request in flight) until the stop's grace period ends."""
+        guard = asyncio.timeout_at(self._cut_off_at)
+        self._in_flight.add(guard)
+        try:
+            async with guard:
+                yield
+        except TimeoutError as exc:
+            if not guard.expired():
+                raise
+            raise RequestStoppedError(
+                f"cut off: the run is stopping ({self._stop_grace:.0f}s grace)", url=url
+            ) from exc
+        finally:
+            self._in_flight.discard(guard)
+
+    # --- requests ----------------------------------------------------------------------
 
     async def request(
         self,
@@ -324,24 +400,37 @@ class UpstreamHttp:
         """
         request_headers = dict(headers or {})
         request_headers.update(self._auth_headers(url))
+        upstream = self._upstream(url)
         failure: RetryableUpstreamError | None = None
         for attempt in range(1, self._settings.max_tries + 1):
+            if upstream.unreachable is not None:
+                raise UpstreamUnreachableError(upstream.name, upstream.unreachable.reason, url=url)
             if attempt > 1:
                 self.stats.retries[kind] += 1
             try:
-                response = await self._try_once(url, kind, request_headers)
+                response = await self._try_once(url, kind, request_headers, upstream)
                 return self._decode(response, decode)
             except RetryableUpstreamError as exc:
                 failure = exc
+            except RequestStoppedError as exc:
+                raise RequestStoppedError(exc.message, url=url) from None
+            except _TlsError as exc:
+                if upstream.reached:
+                    raise UpstreamError(exc.message, url=url) from None
+                upstream.unreachable = UpstreamUnreachableError(upstream.name, exc.message, url=url)
+                raise upstream.unreachable from None
             if attempt < self._settings.max_tries:
                 await self._backoff(attempt, failure)
         assert failure is not None  # max_tries >= 1, so the loop ran
         self.stats.gave_up[kind] += 1
+        message = f"gave up after {self._settings.max_tries} tries: {failure.message}"
+        if not upstream.reached and upstream.unreachable is None:
+            upstream.unreachable = UpstreamUnreachableError(
+                upstream.name, message, url=url, status=failure.status
+            )
+            raise upstream.unreachable
         raise RetryableUpstreamError(
-            f"gave up after {self._settings.max_tries} tries: {failure.message}",
-            url=url,
-            status=failure.status,
-            retry_after=failure.retry_after,
+            message, url=url, status=failure.status, retry_after=failure.retry_after
         )
 
     async def get_text(self, url: str, *, kind: str) -> str:
@@ -354,37 +443,59 @@ class UpstreamHttp:
             return {"Authorization": f"Bearer {token}"}
         return {}
 
-    async def _try_once(self, url: str, kind: str, headers: Mapping[str, str]) -> Response:
-        """One try: gate, slot, request, status check. Raises on every failure."""
-        gate = self.gate(url)
-        await self._acquire_slot(gate, KIND_PRIORITY.get(kind, _DEFAULT_PRIORITY))
+    async def _try_once(
+        self, url: str, kind: str, headers: Mapping[str, str], upstream: _Upstream
+    ) -> Response:
+        """One try: pacer, slot, request, status check. Raises on every failure.
+
+        Any answer but a ``5xx`` or a rate limit shows the upstream is reachable.
+        """
+        pacer = self.pacer(url)
+        epoch = await self._acquire_slot(pacer, KIND_PRIORITY.get(kind, _DEFAULT_PRIORITY))
         try:
             self.stats.requests[kind] += 1
-            response = await self._send(url, headers)
+            response = await self._send(url, headers, pacer)
         finally:
             self._slots.release()
         self.stats.statuses[response.status] += 1
-        self._check_status(response, gate, conditional=_is_conditional(headers))
+        if response.status < 500 and not _is_rate_limit(response):
+            upstream.reached = True
+        self._check_status(response, pacer, epoch, conditional=_is_conditional(headers))
         return response
 
-    async def _acquire_slot(self, gate: HostGate, priority: int) -> None:
-        """Pass the host gate, then take a semaphore slot, never sleeping in a slot.
+    async def _acquire_slot(self, pacer: HostPacer, priority: int) -> int:
+        """Pass the pacer, then take a semaphore slot, never sleeping in a slot.
 
-        If the gate closed while this caller waited for the slot, the slot is given
-        back and the caller queues at the gate again.
+        If the host's gate closed while this caller waited for the slot, the slot is
+        given back and the caller queues at the pacer again. Answers the pacer's epoch.
         """
         while True:
-            await gate.wait()
-            await self._slots.acquire(priority)
-            if gate.is_open():
-                return
+            epoch = await pacer.wait(self._pause)
+            try:
+                await self._slots.acquire(priority)
+            except BaseException:
+                pacer.cancelled()
+                raise
+            if self.stopping:
+                self._slots.release()
+                pacer.cancelled()
+                raise RequestStoppedError("not sent: the run is stopping")
+            if pacer.is_open():
+                return epoch
             self._slots.release()
+            pacer.cancelled()
 
-    async def _send(self, url: str, headers: Mapping[str, str]) -> Response:
+    async def _send(self, url: str, headers: Mapping[str, str], pacer: HostPacer) -> Response:
         """Send the GET and read the whole body, converting transport errors."""
         session = self._require_session()
+        answered = False
         try:
-            async with session.get(url, headers=headers, allow_redirects=False) as answer:
+            async with (
+                self._cut_off_on_stop(url),
+                session.get(url, headers=headers, allow_redirects=False) as answer,
+            ):
+                pacer.answered(answer.headers)  # the budget counts even if the body breaks
+                answered = True
                 self._check_declared_length(url, answer)
                 body = await self._read_body(url, answer)
                 return Response(url=url, status=answer.status, headers=answer.headers, body=body)
@@ -392,6 +503,9 @@ class UpstreamHttp:
             raise self._failure("timeout", "timed out", url) from exc
         except aiohttp.ClientPayloadError as exc:
             raise self._failure("truncated", f"truncated body: {exc}", url) from exc
+        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
+            self.stats.failures["tls"] += 1
+            raise _TlsError(f"TLS failed: {exc}", url=url) from exc
         except aiohttp.ClientConnectionError as exc:
             reason = str(exc) or type(exc).__name__
             raise self._failure("connection", f"connection failed: {reason}", url) from exc
@@ -401,6 +515,9 @@ class UpstreamHttp:
             raise self._failure("protocol", f"invalid HTTP answer: {exc.message}", url) from exc
         except aiohttp.ClientError as exc:
             raise UpstreamError(f"request failed: {exc!r}", url=url) from exc
+        finally:
+            if not answered:
+                pacer.failed()
 
     def _check_declared_length(self, url: str, answer: aiohttp.ClientResponse) -> None:
         declared = answer.content_length
@@ -429,12 +546,13 @@ class UpstreamHttp:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _check_status(self, response: Response, gate: HostGate, *, conditional: bool) -> None:
+    def _check_status(
+        self, response: Response, pacer: HostPacer, epoch: int, *, conditional: bool
+    ) -> None:
         """Raise the right error for a status that is not a usable answer."""
         status, url = response.status, response.url
         if _is_rate_limit(response):
-            raise self._rate_limited(response, gate)
-        gate.record_success()
+            raise self._rate_limited(response, pacer, epoch)
         if 200 <= status < 300 or (status == 304 and conditional):
             return
         if status == 404:
@@ -447,14 +565,16 @@ class UpstreamHttp:
         detail = f" to {location}" if 300 <= status < 400 and location else ""
         raise UpstreamError(f"unexpected status {status}{detail}", url=url, status=status)
 
-    def _rate_limited(self, response: Response, gate: HostGate) -> RetryableUpstreamError:
-        """Close the host's gate for the time the answer asks (or a backoff); the error."""
+    def _rate_limited(
+        self, response: Response, pacer: HostPacer, epoch: int
+    ) -> RetryableUpstreamError:
+        """Hold the host for the time the answer asks (or a backoff); the error to retry."""
         settings = self._settings
         asked = rate_limit_delay(response.headers)
-        delay = asked if asked is not None else max(settings.backoff_base, _RECOVERY_SPACING_MIN)
+        delay = asked if asked is not None else max(settings.backoff_base, _MIN_RATE_LIMIT_WAIT)
         delay = min(delay, settings.backoff_max)
-        gate.close(delay)
-        self.stats.rate_limited += 1
+        if pacer.rate_limited(epoch, delay):
+            self.stats.rate_limited += 1
         return self._failure(
             "rate-limited",
             f"rate limited ({response.status}), waiting {delay:.2f}s",
@@ -470,10 +590,10 @@ class UpstreamHttp:
             raise self._failure("malformed", f"malformed answer: {exc}", response.url) from exc
 
     async def _backoff(self, attempt: int, failure: RetryableUpstreamError) -> None:
-        """Sleep before the next try (outside any slot). Rate limits wait at the gate."""
+        """Sleep before the next try (outside any slot). Rate limits wait at the pacer."""
         if failure.retry_after is not None:
             return
-        await asyncio.sleep(backoff_delay(self._settings, attempt, self._rng))
+        await self._pause(backoff_delay(self._settings, attempt, self._rng))
 
     def _failure(
         self,

@@ -93,7 +93,7 @@ async def test_rate_limit_answers_429_with_headers(
         assert 429 in statuses
         limited = next(headers for status, headers in answers if status == 429)
         assert int(limited["Retry-After"]) >= 1
-        assert int(limited["X-RateLimit-Reset"]) >= int(time.time())
+        assert float(limited["X-RateLimit-Reset"]) >= time.time() - 0.01
         assert limited["X-RateLimit-Limit"] == "5"
         assert limited["X-RateLimit-Remaining"] == "0"
         assert "X-RateLimit-Remaining" in answers[0][1]
@@ -103,6 +103,31 @@ async def test_rate_limit_answers_429_with_headers(
         async with session.get(url) as response:
             assert response.status == 200
         assert server.counters.faults["rate_limit"] == statuses.count(429)
+
+
+@pytest.mark.asyncio
+async def test_rate_limit_burst_and_headers_on_every_answer(
+    corpus: Corpus, session: aiohttp.ClientSession
+) -> None:
+    async with ReplayServer(corpus, rate_limit=2, rate_burst=3, fail_rate=0.5, seed=3) as server:
+        url = f"{server.github_api_url}{LIBRARY}/commits/master"
+        missing = f"{server.github_raw_url}/nobody/nothing/{'a' * 40}/Dockerfile"
+        answers = []
+        for target in (url, missing, url, url, url):
+            async with session.get(target) as response:
+                await response.read()
+                answers.append((response.status, response.headers.copy()))
+    statuses = [status for status, _ in answers]
+    # a burst of 3, then refused: 2 tokens a second do not refill in these few ms
+    assert statuses[3:] == [429, 429]
+    assert 429 not in statuses[:3]
+    assert {404, 500, 502, 503} & set(statuses[:3])  # a failure and a 404 among them
+    remaining = [int(headers["X-RateLimit-Remaining"]) for _, headers in answers]
+    assert remaining == [2, 1, 0, 0, 0]
+    for status, headers in answers:
+        assert headers["X-RateLimit-Limit"] == "3", status
+        reset = float(headers["X-RateLimit-Reset"])
+        assert time.time() - 1 < reset < time.time() + 3, status
 
 
 @pytest.mark.asyncio
@@ -124,6 +149,7 @@ async def test_latency_and_faults_settable_while_running(
             "fail_rate": 0,
             "truncate_rate": 0,
             "rate_limit": None,
+            "rate_burst": None,
         }
     async with session.get(url) as response:
         assert response.status == 200
