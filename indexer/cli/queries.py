@@ -14,7 +14,8 @@ from typing import TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from indexer.cli.context import CliContext, pass_cli, run_with_database
+from indexer.cli.context import CliContext, pass_cli
+from indexer.cli.database import run_with_database
 from indexer.cli.query_output import (
     graph_json,
     print_children,

@@ -155,6 +155,7 @@ async def _stages_with(
         if listing is None:
             for name in only:
                 if name not in known:
+                    ctx.tally.not_listed.append(name)
                     await ctx.item_failed(
                         "library-file", name, "not-listed", f"{name} is not a maintained image"
                     )

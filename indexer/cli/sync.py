@@ -1,4 +1,4 @@
-"""Operation commands: migrate, sync, schedule, runs."""
+"""``indexer sync``: one incremental sync under the single-run lock."""
 
 from __future__ import annotations
 
@@ -8,61 +8,28 @@ import signal
 from collections.abc import Sequence
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
-from indexer.cli import run_report
-from indexer.cli.context import CliContext, pass_cli, run_with_database
+from indexer.cli.context import CliContext, pass_cli
+from indexer.cli.database import run_with_database
 from indexer.cli.render import echo_json
-from indexer.errors import StoreError
 from indexer.schedule.runner import run_locked_sync
 from indexer.settings import Settings
 from indexer.store.db import Database
-from indexer.store.migrate import upgrade
 from indexer.sync import SyncSummary, progress_for, run_sync
 
-__all__ = ["COMMANDS"]
+__all__ = ["sync_command", "unknown_names_message"]
 
 
-@click.command("migrate")
-@pass_cli
-def migrate_command(cli: CliContext) -> None:
-    """Bring the database schema to the newest Alembic revision."""
-    settings = cli.settings
-
-    async def action(database: Database) -> None:
-        await upgrade(settings.database_url)
-
-    asyncio.run(run_with_database(settings, action))
-    click.echo("database schema is up to date", err=True)
-
-
-@click.command("runs")
-@click.option("--limit", default=20, show_default=True, help="How many runs to list.")
-@click.option(
-    "--errors", "show_errors", is_flag=True, help="Also show each run's most frequent errors."
-)
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print JSON (with up to 50 item errors per run)."
-)
-@pass_cli
-def runs_command(cli: CliContext, limit: int, show_errors: bool, as_json: bool) -> None:
-    """The latest sync runs: status, duration, counts, and errors by kind.
-
-    Statuses: running, ok (no item errors), partial (some items failed; see
-    --errors), failed (the run could not complete), interrupted (stopped by a
-    signal, cancelled, or abandoned by a process that died).
-    """
-
-    async def action(database: Database) -> list[run_report.RunReport]:
-        return await run_report.load_reports(
-            database, limit, with_items=as_json, top=10 if show_errors else 5
-        )
-
-    reports = asyncio.run(run_with_database(cli.settings, action))
-    if as_json:
-        echo_json(run_report.reports_json(reports))
-        return
-    run_report.print_reports(reports, show_errors=show_errors)
+def unknown_names_message(summary: SyncSummary) -> str | None:
+    """The error line for ``--only`` names the library does not list; ``None`` if all exist."""
+    names = summary.tally.not_listed
+    if not names:
+        return None
+    where = f" at {summary.library_commit[:12]}" if summary.library_commit else ""
+    return (
+        f"no official image named {', '.join(names)} in the library{where} "
+        f"(recorded on sync run {summary.run_id}, status {summary.status})"
+    )
 
 
 @click.command("sync")
@@ -96,9 +63,10 @@ def sync_command(
     """One incremental sync of the official images (all, or the named ones).
 
     Errors on single items are recorded on the run and summarised; the exit status is
-    0 whenever the run finishes, 1 when another sync holds the lock (unless --wait), 2 when the
-    database or the upstream is unreachable. Ctrl-C (or SIGTERM) lets the work in
-    flight finish and records the run as interrupted; a second one cancels it (130).
+    0 whenever the run finishes, 1 when another sync holds the lock (unless --wait) or
+    an --only name is not in the library, 2 when the database or the upstream is
+    unreachable. Ctrl-C (or SIGTERM) lets the work in flight finish and records the
+    run as interrupted; a second one cancels it (130).
     """
     settings = cli.with_overrides(concurrency=concurrency)
 
@@ -116,11 +84,11 @@ def sync_command(
     except asyncio.CancelledError:
         click.echo("indexer: sync cancelled", err=True)
         raise click.exceptions.Exit(130) from None
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise StoreError(f"database error during the sync: {reason}") from exc
     if as_json:
         echo_json(summary.as_dict())
+    unknown = unknown_names_message(summary)
+    if unknown is not None:
+        raise click.ClickException(unknown)
 
 
 async def _locked_sync(
@@ -183,36 +151,3 @@ async def _locked_sync(
         for signum in handled:
             loop.remove_signal_handler(signum)
     return summary
-
-
-@click.command("schedule")
-@click.option(
-    "--run-now",
-    is_flag=True,
-    help="Also run one sync at start (as run_at_start = true does).",
-)
-@pass_cli
-def schedule_command(cli: CliContext, run_now: bool) -> None:
-    """Run in the foreground and sync on the configured cron schedule (default nightly).
-
-    The schedule (INDEXER_SCHEDULE) is a 5-field crontab read in UTC. One sync runs
-    at a time, here and across machines; a fire time that finds a sync running is
-    skipped. SIGTERM or Ctrl-C lets the running sync finish its batch and record
-    itself as interrupted (exit 0); a second signal cancels it (exit 130).
-    """
-    # imported here: APScheduler and the pipeline load only for this command
-    from indexer.schedule import production_sync, run_schedule  # noqa: PLC0415
-
-    settings = cli.settings
-    try:
-        sync = production_sync()
-    except ModuleNotFoundError as exc:
-        raise click.ClickException(f"the sync pipeline is not available: {exc}") from None
-    status = asyncio.run(
-        run_schedule(settings, sync=sync, run_now=run_now or settings.run_at_start)
-    )
-    if status:
-        click.get_current_context().exit(status)
-
-
-COMMANDS = (migrate_command, sync_command, schedule_command, runs_command)
