@@ -23,7 +23,7 @@ from indexer.cli.query_output import (
     print_history,
     print_show,
 )
-from indexer.cli.render import echo_json
+from indexer.cli.render import echo_json, wide_option
 from indexer.lineage.dot import to_dot
 from indexer.lineage.history import parse_moment
 from indexer.lineage.mermaid import to_mermaid
@@ -54,41 +54,44 @@ def _query(cli: CliContext, query: Callable[[AsyncSession], Awaitable[T]]) -> T:
 @click.command("show", epilog=REF_HELP)
 @click.argument("ref")
 @json_option
+@wide_option
 @pass_cli
-def show_command(cli: CliContext, ref: str, as_json: bool) -> None:
+def show_command(cli: CliContext, ref: str, as_json: bool, wide: bool) -> None:
     """One tag: canonical name, aliases, per-architecture parents, ancestors, Hub facts."""
     view = _query(cli, lambda session: queries.show_tag(session, ref))
     if as_json:
         echo_json(view.as_json())
     else:
-        print_show(view)
+        print_show(view, wide=wide)
 
 
 @click.command("children", epilog=REF_HELP)
 @click.argument("ref")
 @click.option("--recursive", is_flag=True, help="Also the tags built on those, transitively.")
 @json_option
+@wide_option
 @pass_cli
-def children_command(cli: CliContext, ref: str, recursive: bool, as_json: bool) -> None:
+def children_command(cli: CliContext, ref: str, recursive: bool, as_json: bool, wide: bool) -> None:
     """The tags built directly (or transitively) on REF."""
     rows = _query(cli, lambda session: queries.children(session, ref, recursive=recursive))
     if as_json:
         echo_json([row.as_json() for row in rows])
     else:
-        print_children(rows)
+        print_children(rows, wide=wide)
 
 
 @click.command("explain", epilog=REF_HELP)
 @click.argument("ref")
 @json_option
+@wide_option
 @pass_cli
-def explain_command(cli: CliContext, ref: str, as_json: bool) -> None:
+def explain_command(cli: CliContext, ref: str, as_json: bool, wide: bool) -> None:
     """What the tag is: aliases, base distribution and release, variant, C library, sizes, siblings."""
     view = _query(cli, lambda session: queries.explain_tag(session, ref))
     if as_json:
         echo_json(view.as_json())
     else:
-        print_explain(view)
+        print_explain(view, wide=wide)
 
 
 @click.command("graph", epilog=REF_HELP)
@@ -133,14 +136,17 @@ def _moment(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
     help="Also answer which digest the tag pointed at then (ISO date or date-time, UTC).",
 )
 @json_option
+@wide_option
 @pass_cli
-def history_command(cli: CliContext, ref: str, at: datetime | None, as_json: bool) -> None:
+def history_command(
+    cli: CliContext, ref: str, at: datetime | None, as_json: bool, wide: bool
+) -> None:
     """The digests the tag has pointed at, with first and last seen."""
     view = _query(cli, lambda session: queries.tag_history(session, ref, at=at))
     if as_json:
         echo_json(view.as_json())
     else:
-        print_history(view)
+        print_history(view, wide=wide)
 
 
 COMMANDS = (show_command, children_command, explain_command, graph_command, history_command)

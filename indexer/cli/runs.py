@@ -9,7 +9,7 @@ import click
 from indexer.cli import run_report
 from indexer.cli.context import CliContext, pass_cli
 from indexer.cli.database import run_with_database
-from indexer.cli.render import echo_json
+from indexer.cli.render import echo_json, wide_option
 from indexer.store.db import Database
 
 __all__ = ["runs_command"]
@@ -29,8 +29,9 @@ __all__ = ["runs_command"]
 @click.option(
     "--json", "as_json", is_flag=True, help="Print JSON (with up to 50 item errors per run)."
 )
+@wide_option
 @pass_cli
-def runs_command(cli: CliContext, limit: int, show_errors: bool, as_json: bool) -> None:
+def runs_command(cli: CliContext, limit: int, show_errors: bool, as_json: bool, wide: bool) -> None:
     """The latest sync runs: status, duration, counts, and errors by kind.
 
     Statuses: running, ok (no item errors), partial (some items failed; see
@@ -47,4 +48,4 @@ def runs_command(cli: CliContext, limit: int, show_errors: bool, as_json: bool) 
     if as_json:
         echo_json(run_report.reports_json(reports))
         return
-    run_report.print_reports(reports, show_errors=show_errors)
+    run_report.print_reports(reports, show_errors=show_errors, wide=wide)

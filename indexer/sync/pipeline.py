@@ -34,7 +34,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from indexer.errors import NotFoundError, UpstreamError
+from indexer.errors import NotFoundError, UpstreamError, describe
 from indexer.settings import Settings
 from indexer.store.db import Database
 from indexer.store.models import ImageRepository
@@ -269,7 +269,7 @@ async def _run(
                 state = await _stages(ctx, only=only, full_reconcile=full_reconcile)
         except Exception as exc:
             failure = _leaf(exc)
-            status, message = "failed", f"{type(failure).__name__}: {failure}"
+            status, message = "failed", describe(failure)
             await _save_pending_errors(ctx)
         else:
             if stop.is_set():

@@ -338,7 +338,8 @@ class UpstreamHttp:
         assert failure is not None  # max_tries >= 1, so the loop ran
         self.stats.gave_up[kind] += 1
         raise RetryableUpstreamError(
-            f"gave up after {self._settings.max_tries} tries: {failure.message}",
+            f"gave up after {self._settings.max_tries} "
+            f"{'try' if self._settings.max_tries == 1 else 'tries'}: {failure.message}",
             url=url,
             status=failure.status,
             retry_after=failure.retry_after,
