@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from indexer.cli.render import ARROW, Screen, plural, text_time
-from indexer.lineage.graph import LineageGraph
-from indexer.store.queries import ChildRow, ExplainView, HistoryView, PlatformInfo, TagView
+
+if TYPE_CHECKING:
+    from indexer.lineage.graph import LineageGraph
+    from indexer.store.queries import ChildRow, ExplainView, HistoryView, PlatformInfo, TagView
 
 __all__ = [
     "ancestor_lines",

@@ -14,7 +14,15 @@ from indexer.cli.main import COMMANDS, cli
 from tests.corpus import PROJECT_ROOT
 
 #: what `indexer --help`, `show`, `children` and `explain` must not load
-HEAVY_MODULES = ("aiohttp", "alembic", "apscheduler", "indexer.sync", "indexer.upstream")
+HEAVY_MODULES = (
+    "aiohttp",
+    "alembic",
+    "apscheduler",
+    "rich",
+    "indexer.sync",
+    "indexer.upstream",
+    "indexer.replay",
+)
 
 
 def _loaded_after(*args: str) -> set[str]:
@@ -68,3 +76,7 @@ def test_help_and_queries_do_not_load_the_sync_machinery() -> None:
         )
         assert heavy == [], (args, heavy)
     assert "sqlalchemy" not in _loaded_after("--help")
+    # each query command loads its own query module, not the others'
+    loaded = _loaded_after("show", "python")
+    assert "indexer.store.queries.show" in loaded
+    assert "indexer.store.queries.explain" not in loaded
