@@ -48,7 +48,7 @@ def _query(cli: CliContext, query: Callable[[AsyncSession], Awaitable[T]]) -> T:
         async with database.session() as session:
             return await query(session)
 
-    return asyncio.run(run_with_database(cli.settings, action))
+    return asyncio.run(run_with_database(cli.settings, action, existing=True))
 
 
 @click.command("show", epilog=REF_HELP)

@@ -44,7 +44,7 @@ def runs_command(cli: CliContext, limit: int, show_errors: bool, as_json: bool, 
             database, limit, with_items=as_json, top=10 if show_errors else 5
         )
 
-    reports = asyncio.run(run_with_database(cli.settings, action))
+    reports = asyncio.run(run_with_database(cli.settings, action, existing=True))
     if as_json:
         echo_json(run_report.reports_json(reports))
         return

@@ -200,3 +200,14 @@ def test_unreachable_database_is_fatal(capsys: pytest.CaptureFixture[str]) -> No
         assert status == 2
         line = one_line(err)
         assert "cannot connect" in line and "secret" not in line
+
+
+def test_queries_on_a_missing_sqlite_file_leave_nothing_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "never-made.db"
+    for command in (["show", "python"], ["children", "debian"], ["runs"]):
+        status, _, err = run(capsys, "--database-url", f"sqlite:///{path}", *command)
+        assert status == 2
+        assert f"no database at {path}" in one_line(err)
+    assert not path.exists()
