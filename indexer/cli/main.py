@@ -28,6 +28,8 @@ __all__ = ["COMMANDS", "EXIT_FATAL", "EXIT_NOT_FOUND", "EXIT_OK", "cli", "main"]
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
 EXIT_FATAL = 2
+#: stopped by Ctrl-C (128 + SIGINT, as shells report it)
+EXIT_INTERRUPTED = 130
 
 #: every command: its name and the ``module:attribute`` of its click command
 COMMANDS = {
@@ -109,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         status = cli.main(args=args, prog_name="indexer", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
-        return _fail("aborted", EXIT_FATAL)
+    except click.exceptions.Abort:  # Ctrl-C, as click reports it
+        return _fail("interrupted", EXIT_INTERRUPTED)
     except click.UsageError as exc:
         return _fail(_usage_message(exc), EXIT_NOT_FOUND)
     except click.ClickException as exc:
@@ -120,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     except IndexerError as exc:
         return _fail(str(exc), EXIT_FATAL)
     except KeyboardInterrupt:
-        return _fail("interrupted", 130)
+        return _fail("interrupted", EXIT_INTERRUPTED)
     return status if isinstance(status, int) else EXIT_OK
 
 
