@@ -24,6 +24,7 @@ __all__ = [
     "ARROW",
     "Screen",
     "echo_json",
+    "fit_widths",
     "plural",
     "text_time",
     "wide_option",
