@@ -103,12 +103,11 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    args = sys.argv[1:] if argv is None else argv
-    if not args:
-        click.echo(cli.get_help(click.Context(cli, info_name="indexer")))
-        return EXIT_OK
     try:
-        status = cli.main(args=args, prog_name="indexer", standalone_mode=False)
+        status = cli.main(args=argv, prog_name="indexer", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:  # plain `indexer`: the help
+        click.echo(exc.ctx.get_help() if exc.ctx is not None else cli.get_help(click.Context(cli)))
+        return EXIT_OK
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.exceptions.Abort:  # Ctrl-C, as click reports it

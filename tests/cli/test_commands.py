@@ -8,9 +8,10 @@ import subprocess
 import sys
 
 import click
+import pytest
 
 from indexer.cli.lazy import docstring_of
-from indexer.cli.main import COMMANDS, cli
+from indexer.cli.main import COMMANDS, cli, main
 from tests.corpus import PROJECT_ROOT
 
 #: what `indexer --help`, `show`, `children` and `explain` must not load
@@ -80,3 +81,26 @@ def test_help_and_queries_do_not_load_the_sync_machinery() -> None:
     loaded = _loaded_after("show", "python")
     assert "indexer.store.queries.show" in loaded
     assert "indexer.store.queries.explain" not in loaded
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_scripts(shell: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["completion", shell]) == 0
+    assert "_INDEXER_COMPLETE" in capsys.readouterr().out
+
+
+def test_completion_completes_lazy_commands_and_their_options(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("_INDEXER_COMPLETE", "bash_complete")
+    monkeypatch.setenv("COMP_WORDS", "indexer sh")
+    monkeypatch.setenv("COMP_CWORD", "1")
+    with pytest.raises(SystemExit) as done:
+        main([])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.split() == ["plain,show"]
+    monkeypatch.setenv("COMP_WORDS", "indexer show python --w")
+    monkeypatch.setenv("COMP_CWORD", "3")
+    with pytest.raises(SystemExit):
+        main([])
+    assert capsys.readouterr().out.split() == ["plain,--wide"]
