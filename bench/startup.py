@@ -114,6 +114,8 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=default_corpus())
     parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
     args = parser.parse_args()
+    if not (args.corpus / "library").is_dir():
+        parser.error(f"no corpus at {args.corpus}: pass --corpus DIR or set INDEXER_CORPUS")
     with tempfile.TemporaryDirectory() as folder:
         base = {k: v for k, v in os.environ.items() if not k.startswith("INDEXER_")}
         env = {**base, "INDEXER_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/startup.db"}
