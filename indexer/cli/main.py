@@ -36,7 +36,7 @@ COMMANDS = {
     "children": "indexer.cli.queries:children_command",
     "completion": "indexer.cli.completion:completion_command",
     "explain": "indexer.cli.queries:explain_command",
-    "graph": "indexer.cli.queries:graph_command",
+    "graph": "indexer.cli.graph:graph_command",
     "history": "indexer.cli.queries:history_command",
     "migrate": "indexer.cli.migrate:migrate_command",
     "replay": "indexer.cli.replay:replay_command",
