@@ -81,6 +81,7 @@ def test_help_and_queries_do_not_load_the_sync_machinery() -> None:
     loaded = _loaded_after("show", "python")
     assert "indexer.store.queries.show" in loaded
     assert "indexer.store.queries.explain" not in loaded
+    assert "indexer.lineage.dot" not in loaded
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
