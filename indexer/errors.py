@@ -25,6 +25,9 @@ The tree::
 Errors that belong to one item (a stanza, a Dockerfile, a Hub page) are caught by
 the sync pipeline and stored with the item and the sync run; only errors that make
 the whole run impossible propagate to the command line.
+
+Each class has a short ``kind`` (stored with item errors); :func:`kind_words` says it
+in words for people, and :func:`describe` words any exception that way.
 """
 
 from __future__ import annotations
@@ -49,7 +52,50 @@ __all__ = [
     "UnresolvedReferenceError",
     "UpstreamError",
     "UpstreamUnreachableError",
+    "describe",
+    "kind_words",
 ]
+
+#: how output names each error kind (those stored by the pipeline too); others read
+#: with the dashes as spaces
+KIND_WORDS = {
+    "body-too-large": "answer too large",
+    "config": "invalid setting",
+    "database-unavailable": "database unreachable",
+    "dockerfile": "unreadable Dockerfile",
+    "forbidden-target": "host not allowed",
+    "library-file": "bad library file",
+    "not-found": "not found",
+    "not-indexed": "not indexed",
+    "not-listed": "not in the library",
+    "parse": "parse error",
+    "reference": "bad image reference",
+    "store": "database error",
+    "sync-locked": "another sync running",
+    "unresolved-reference": "unresolved FROM",
+    "upstream": "upstream error",
+    "upstream-retryable": "upstream failed",
+    "unreachable": "upstream unreachable",
+}
+
+
+def kind_words(kind: str) -> str:
+    """An error kind in words: ``upstream-retryable`` reads ``upstream failed``."""
+    return KIND_WORDS.get(kind, kind.replace("-", " ").replace("_", " "))
+
+
+def describe(error: BaseException) -> str:
+    """``upstream failed: gave up after 6 tries …``: the kind in words, then the message."""
+    if isinstance(error, IndexerError):
+        words = kind_words(error.kind)
+    elif type(error).__module__.startswith("sqlalchemy"):
+        words = "database error"
+    elif isinstance(error, OSError):
+        words = "system error"
+    else:
+        words = "internal error"
+    message = str(error).strip()
+    return f"{words}: {message}" if message else words
 
 
 class IndexerError(Exception):

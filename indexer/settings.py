@@ -9,6 +9,8 @@ environment variables < command-line options. Every key is documented in
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
@@ -23,6 +25,20 @@ __all__ = ["DEFAULT_CONFIG_PATH", "Settings", "load_settings"]
 
 DEFAULT_CONFIG_PATH = Path("config/indexer.toml")
 ENV_PREFIX = "INDEXER_"
+#: ``INDEXER_*`` variables that are not settings: the config file's name, and those
+#: the tests and benchmarks read (``INDEXER_TEST_*``, ``INDEXER_CORPUS``)
+OTHER_VARIABLES = frozenset({"INDEXER_CONFIG", "INDEXER_CORPUS"})
+OTHER_PREFIXES = ("INDEXER_TEST_",)
+#: the database URL schemes the installed drivers serve (a plain scheme picks the driver)
+DATABASE_SCHEMES = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+log = logging.getLogger("indexer.settings")
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,13 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("database_url", "must not be empty")
     if "://" not in settings.database_url:
         raise ConfigError("database_url", f"not a database URL: {settings.database_url!r}")
+    scheme = settings.database_url.split("://", 1)[0].lower()
+    if scheme not in DATABASE_SCHEMES:
+        raise ConfigError(
+            "database_url",
+            f"unsupported database {scheme!r}: use sqlite+aiosqlite:///FILE "
+            "or postgresql+asyncpg://USER@HOST/DB",
+        )
     for key in ("hub_url", "github_api_url", "github_raw_url"):
         value: str = getattr(settings, key)
         parts = urlsplit(value)
@@ -149,18 +172,59 @@ def _coerce_all(values: Mapping[str, Any], *, source: str) -> dict[str, Any]:
     return {key: _coerce(key, value, source=source) for key, value in values.items()}
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path, *, named_by: str) -> dict[str, Any]:
+    """The ``[indexer]`` table of ``path`` (or its top level when it has none).
+
+    ``named_by`` says where the file name came from (``--config``, ``INDEXER_CONFIG``
+    or the default path), for the error message. Other tables are warned about.
+    """
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("INDEXER_CONFIG", f"{path}: {exc}") from None
+        raise ConfigError(named_by, f"{path}: {exc}") from None
     except OSError as exc:
-        raise ConfigError("INDEXER_CONFIG", f"cannot read {path}: {exc.strerror}") from None
-    section = data.get("indexer", data)
+        raise ConfigError(named_by, f"cannot read {path}: {exc.strerror}") from None
+    if "indexer" not in data:
+        return data
+    section = data["indexer"]
     if not isinstance(section, dict):
-        raise ConfigError("INDEXER_CONFIG", f"{path}: [indexer] must be a table")
+        raise ConfigError(named_by, f"{path}: [indexer] must be a table")
+    for key, value in data.items():
+        if key == "indexer":
+            continue
+        what = f"table [{key}]" if isinstance(value, dict) else f"key {key!r}"
+        log.warning("%s: %s is not read (settings belong in [indexer])", path, what)
     return section
+
+
+def _warn_unknown_variables(env: Mapping[str, str]) -> None:
+    """A warning for each ``INDEXER_*`` variable that names no setting (a typo, usually)."""
+    known = {ENV_PREFIX + key.upper() for key in _FIELDS}
+    for name in sorted(env):
+        if not name.startswith(ENV_PREFIX) or name in known or name in OTHER_VARIABLES:
+            continue
+        if name.startswith(OTHER_PREFIXES):
+            continue
+        close = difflib.get_close_matches(name, sorted(known | OTHER_VARIABLES), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        log.warning("unknown environment variable %s is ignored%s", name, hint)
+
+
+def _config_file(config_path: Path | None, env: Mapping[str, str]) -> tuple[Path, str] | None:
+    """The settings file to read and what named it; ``None`` when there is none."""
+    if config_path is not None:
+        if not config_path.is_file():
+            raise ConfigError("--config", f"no such file: {config_path}")
+        return config_path, "--config"
+    if env.get("INDEXER_CONFIG"):
+        path = Path(env["INDEXER_CONFIG"])
+        if not path.is_file():
+            raise ConfigError("INDEXER_CONFIG", f"no such file: {path}")
+        return path, "INDEXER_CONFIG"
+    if DEFAULT_CONFIG_PATH.is_file():
+        return DEFAULT_CONFIG_PATH, str(DEFAULT_CONFIG_PATH)
+    return None
 
 
 def load_settings(
@@ -171,21 +235,18 @@ def load_settings(
 ) -> Settings:
     """Build the settings: defaults < TOML file < environment < ``overrides``.
 
-    ``config_path`` defaults to ``$INDEXER_CONFIG`` or, if that is unset,
-    ``config/indexer.toml`` when it exists. ``overrides`` holds command-line
-    options; ``None`` values in it are ignored.
+    ``config_path`` (``--config``) defaults to ``$INDEXER_CONFIG`` or, if that is
+    unset, ``config/indexer.toml`` when it exists. ``overrides`` holds command-line
+    options; ``None`` values in it are ignored. Unknown ``INDEXER_*`` variables and
+    tables of the file other than ``[indexer]`` are logged as warnings.
     """
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
-    path = config_path
-    if path is None and env.get("INDEXER_CONFIG"):
-        path = Path(env["INDEXER_CONFIG"])
-        if not path.is_file():
-            raise ConfigError("INDEXER_CONFIG", f"no such file: {path}")
-    if path is None and DEFAULT_CONFIG_PATH.is_file():
-        path = DEFAULT_CONFIG_PATH
-    if path is not None:
-        values.update(_coerce_all(_read_toml(path), source=str(path)))
+    config = _config_file(config_path, env)
+    if config is not None:
+        path, named_by = config
+        values.update(_coerce_all(_read_toml(path, named_by=named_by), source=str(path)))
+    _warn_unknown_variables(env)
     for key in _FIELDS:
         name = ENV_PREFIX + key.upper()
         if name in env:

@@ -38,8 +38,11 @@ def _run(connection: Connection) -> None:
             render_as_batch=is_sqlite,
             compare_type=True,
         )
+        migration = context.get_context()
+        config.attributes["revision_before"] = migration.get_current_revision()
         with context.begin_transaction():
             context.run_migrations()
+        config.attributes["revision_after"] = migration.get_current_revision()
     finally:
         if connection.dialect.name == "postgresql":
             connection.execute(text(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_ID})"))

@@ -109,6 +109,17 @@ class PostgresDatabases:
         self._created.append(name)
         return _async_url(self.admin_url, name)
 
+    def create_empty(self) -> str:
+        """A database with no schema at all (for tests of ``indexer migrate`` itself)."""
+        if not self.available:
+            if os.environ.get("INDEXER_TEST_REQUIRE_POSTGRES") == "1":
+                pytest.fail(self.reason)
+            pytest.skip(self.reason)
+        name = f"{self.prefix}_{next(self._counter)}"
+        asyncio.run(self._admin(f'CREATE DATABASE "{name}"'))
+        self._created.append(name)
+        return _async_url(self.admin_url, name)
+
     def drop(self, url: str) -> None:
         name = make_url(url).database
         asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

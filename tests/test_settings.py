@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import tomllib
 from pathlib import Path
 
@@ -92,3 +93,54 @@ def test_cli_reports_bad_setting_with_exit_2(
     monkeypatch.setenv("INDEXER_CONCURRENCY", "-3")
     assert main(["runs"]) == 2
     assert "concurrency" in capsys.readouterr().err
+
+
+def test_unknown_variables_are_warned_about_with_a_suggestion(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="indexer.settings")
+    settings = load_settings(
+        environ={
+            "INDEXER_CONCURENCY": "3",
+            "INDEXER_CONCURRENCY": "5",
+            "INDEXER_CORPUS": "/corpus",
+            "INDEXER_TEST_POSTGRES_URL": "postgresql://x",
+            "OTHER_VARIABLE": "x",
+        }
+    )
+    assert settings.concurrency == 5
+    assert caplog.messages == [
+        "unknown environment variable INDEXER_CONCURENCY is ignored; "
+        "did you mean INDEXER_CONCURRENCY?"
+    ]
+
+
+def test_tables_outside_indexer_are_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="indexer.settings")
+    config = tmp_path / "indexer.toml"
+    config.write_text(
+        "concurrency = 2\n[indexer]\nconcurrency = 3\n[scheduler]\nschedule = '1 2 * * *'\n"
+    )
+    settings = load_settings(config_path=config, environ={})
+    assert settings.concurrency == 3
+    assert settings.schedule == Settings().schedule
+    assert caplog.messages == [
+        f"{config}: key 'concurrency' is not read (settings belong in [indexer])",
+        f"{config}: table [scheduler] is not read (settings belong in [indexer])",
+    ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///x.db",
+        "sqlite+aiosqlite:///x.db",
+        "postgresql://u@h/d",
+        "postgres://u@h/d",
+        "postgresql+asyncpg://u@h/d",
+    ],
+)
+def test_supported_database_urls(url: str) -> None:
+    assert load_settings(environ={"INDEXER_DATABASE_URL": url}).database_url == url

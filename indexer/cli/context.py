@@ -1,20 +1,20 @@
-"""What every command gets: the settings (built once from file, environment and options)."""
+"""What every command gets: the settings (built once from file, environment and options).
+
+Light on purpose (every command imports it): the database helpers are in
+:mod:`indexer.cli.database`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from indexer.settings import Settings, load_settings
-from indexer.store.db import Database
 
-__all__ = ["CliContext", "pass_cli", "run_with_database"]
-
-T = TypeVar("T")
+__all__ = ["CliContext", "pass_cli"]
 
 
 @dataclass
@@ -38,16 +38,3 @@ class CliContext:
 
 
 pass_cli = click.make_pass_decorator(CliContext)
-
-
-async def run_with_database(
-    settings: Settings, action: Callable[[Database], Awaitable[T]], *, check: bool = True
-) -> T:
-    """Open the database, check it is reachable, run ``action``, always dispose."""
-    database = Database(settings.database_url)
-    try:
-        if check:
-            await database.check()
-        return await action(database)
-    finally:
-        await database.dispose()

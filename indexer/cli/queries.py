@@ -1,4 +1,4 @@
-"""Query commands: show, children, explain, graph, history.
+"""Query commands: show, children, explain, history (graph: :mod:`indexer.cli.graph`).
 
 REF is any form Docker accepts for an official image (CONTRACT §2); every command
 resolves it the same way (:func:`indexer.store.queries.resolve_tag`).
@@ -14,22 +14,28 @@ from typing import TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from indexer.cli.context import CliContext, pass_cli, run_with_database
+from indexer.cli.context import CliContext, pass_cli
+from indexer.cli.database import run_with_database
 from indexer.cli.query_output import (
-    graph_json,
     print_children,
     print_explain,
     print_history,
     print_show,
 )
-from indexer.cli.render import echo_json
-from indexer.lineage.dot import to_dot
+from indexer.cli.render import echo_json, wide_option
 from indexer.lineage.history import parse_moment
-from indexer.lineage.mermaid import to_mermaid
 from indexer.store import queries
 from indexer.store.db import Database
 
-__all__ = ["COMMANDS"]
+__all__ = [
+    "REF_HELP",
+    "children_command",
+    "explain_command",
+    "history_command",
+    "json_option",
+    "query",
+    "show_command",
+]
 
 T = TypeVar("T")
 
@@ -40,77 +46,57 @@ REF_HELP = (
 )
 
 
-def _query(cli: CliContext, query: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def query(cli: CliContext, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run one read-only query in a session and answer its result."""
 
     async def action(database: Database) -> T:
         async with database.session() as session:
-            return await query(session)
+            return await read(session)
 
-    return asyncio.run(run_with_database(cli.settings, action))
+    return asyncio.run(run_with_database(cli.settings, action, existing=True))
 
 
 @click.command("show", epilog=REF_HELP)
 @click.argument("ref")
 @json_option
+@wide_option
 @pass_cli
-def show_command(cli: CliContext, ref: str, as_json: bool) -> None:
+def show_command(cli: CliContext, ref: str, as_json: bool, wide: bool) -> None:
     """One tag: canonical name, aliases, per-architecture parents, ancestors, Hub facts."""
-    view = _query(cli, lambda session: queries.show_tag(session, ref))
+    view = query(cli, lambda session: queries.show_tag(session, ref))
     if as_json:
         echo_json(view.as_json())
     else:
-        print_show(view)
+        print_show(view, wide=wide)
 
 
 @click.command("children", epilog=REF_HELP)
 @click.argument("ref")
 @click.option("--recursive", is_flag=True, help="Also the tags built on those, transitively.")
 @json_option
+@wide_option
 @pass_cli
-def children_command(cli: CliContext, ref: str, recursive: bool, as_json: bool) -> None:
+def children_command(cli: CliContext, ref: str, recursive: bool, as_json: bool, wide: bool) -> None:
     """The tags built directly (or transitively) on REF."""
-    rows = _query(cli, lambda session: queries.children(session, ref, recursive=recursive))
+    rows = query(cli, lambda session: queries.children(session, ref, recursive=recursive))
     if as_json:
         echo_json([row.as_json() for row in rows])
     else:
-        print_children(rows)
+        print_children(rows, wide=wide)
 
 
 @click.command("explain", epilog=REF_HELP)
 @click.argument("ref")
 @json_option
+@wide_option
 @pass_cli
-def explain_command(cli: CliContext, ref: str, as_json: bool) -> None:
+def explain_command(cli: CliContext, ref: str, as_json: bool, wide: bool) -> None:
     """What the tag is: aliases, base distribution and release, variant, C library, sizes, siblings."""
-    view = _query(cli, lambda session: queries.explain_tag(session, ref))
+    view = query(cli, lambda session: queries.explain_tag(session, ref))
     if as_json:
         echo_json(view.as_json())
     else:
-        print_explain(view)
-
-
-@click.command("graph", epilog=REF_HELP)
-@click.argument("ref")
-@click.option(
-    "--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot", show_default=True
-)
-@click.option(
-    "--descendants", is_flag=True, help="Draw the images built on REF instead of its ancestors."
-)
-@json_option
-@pass_cli
-def graph_command(cli: CliContext, ref: str, fmt: str, descendants: bool, as_json: bool) -> None:
-    """The lineage as Graphviz DOT or Mermaid source (aliases folded into one node)."""
-    graph = _query(
-        cli, lambda session: queries.lineage_graph(session, ref, descendants=descendants)
-    )
-    if as_json:
-        echo_json(graph_json(graph))
-    elif fmt == "mermaid":
-        click.echo(to_mermaid(graph), nl=False)
-    else:
-        click.echo(to_dot(graph), nl=False)
+        print_explain(view, wide=wide)
 
 
 def _moment(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
@@ -132,14 +118,14 @@ def _moment(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
     help="Also answer which digest the tag pointed at then (ISO date or date-time, UTC).",
 )
 @json_option
+@wide_option
 @pass_cli
-def history_command(cli: CliContext, ref: str, at: datetime | None, as_json: bool) -> None:
+def history_command(
+    cli: CliContext, ref: str, at: datetime | None, as_json: bool, wide: bool
+) -> None:
     """The digests the tag has pointed at, with first and last seen."""
-    view = _query(cli, lambda session: queries.tag_history(session, ref, at=at))
+    view = query(cli, lambda session: queries.tag_history(session, ref, at=at))
     if as_json:
         echo_json(view.as_json())
     else:
-        print_history(view)
-
-
-COMMANDS = (show_command, children_command, explain_command, graph_command, history_command)
+        print_history(view, wide=wide)

@@ -1,16 +1,20 @@
-"""Terminal output of the query commands (``--json`` prints the views' ``as_json`` instead)."""
+"""Text output of the query commands (``--json`` prints the views' ``as_json`` instead)."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections import Counter
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+from indexer.cli.render import ARROW, Screen, plural, text_time
 
-from indexer.cli.render import print_table, stdout_console
-from indexer.lineage.graph import LineageGraph
-from indexer.store.queries import ChildRow, ExplainView, HistoryView, PlatformInfo, TagView
+if TYPE_CHECKING:
+    from indexer.lineage.graph import LineageGraph
+    from indexer.store.queries import ChildRow, ExplainView, HistoryView, PlatformInfo, TagView
 
 __all__ = [
+    "ancestor_lines",
+    "at_answer",
     "graph_json",
     "human_size",
     "print_children",
@@ -18,6 +22,10 @@ __all__ = [
     "print_history",
     "print_show",
 ]
+
+#: what a chain note says per architecture or per request, left out where chains are grouped
+_ARCH_IN_NOTE = re.compile(r" \([a-z0-9-]+\)(?= is unresolved)")
+_URL_IN_NOTE = re.compile(r"(: | \()https?://\S+\)?")
 
 
 def human_size(size: int | None) -> str:
@@ -32,69 +40,61 @@ def human_size(size: int | None) -> str:
     return f"{size} B"  # pragma: no cover
 
 
-#: width of output that is not a terminal (a pipe, a file): long lines are not wrapped
-PIPE_WIDTH = 250
+def _general_note(note: str) -> str:
+    """A chain note without the architecture and URL it names, so equal notes group."""
+    return _URL_IN_NOTE.sub("", _ARCH_IN_NOTE.sub("", note))
 
 
-def _console() -> Console:
-    """The stdout console; wide when stdout is not a terminal, so pipes get whole lines."""
-    console = stdout_console()
-    if console.is_terminal:
-        return console
-    return Console(highlight=False, soft_wrap=False, width=PIPE_WIDTH)
+def ancestor_lines(platforms: list[PlatformInfo]) -> list[str]:
+    """Each distinct ancestor chain once, prefixed with the architectures that have it.
 
-
-def _field(console: Console, label: str, value: str) -> None:
-    """One ``label  value`` line, never wrapped or read as markup."""
-    console.print(f"  {label:<12}{value}", soft_wrap=True, markup=False)
-
-
-def _title(console: Console, text: str) -> None:
-    console.print(text, style="bold", soft_wrap=True, markup=False)
-
-
-def _chains(platforms: list[PlatformInfo]) -> list[tuple[str, list[str]]]:
-    """Each distinct ancestor chain (with its note) and the architectures that have it."""
+    ``amd64, arm64v8: debian:trixie-slim → scratch``; a single chain shared by every
+    architecture is shown without the list.
+    """
+    stanzas_per_arch = Counter(platform.architecture for platform in platforms)
     chains: dict[str, list[str]] = {}
     for platform in platforms:
-        chain = " -> ".join(platform.ancestors) or "-"
+        chain = ARROW.join(platform.ancestors) or "-"
         if platform.ancestors_note:
-            chain += f"  ({platform.ancestors_note})"
+            chain += f" ({_general_note(platform.ancestors_note)})"
+        arch = platform.architecture
+        if stanzas_per_arch[arch] > 1:
+            arch += f" ({platform.stanza})"
         arches = chains.setdefault(chain, [])
-        if platform.architecture not in arches:
-            arches.append(platform.architecture)
-    return list(chains.items())
+        if arch not in arches:
+            arches.append(arch)
+    if len(chains) <= 1:
+        return list(chains) or ["-"]
+    return [f"{', '.join(arches)}: {chain}" for chain, arches in chains.items()]
 
 
-def print_show(view: TagView) -> None:
-    console = _console()
-    _title(console, f"{view.repository}:{view.tag}")
-    _field(console, "canonical", f"{view.repository}:{view.canonical_tag or '-'}")
-    _field(console, "aliases", ", ".join(view.aliases) or "-")
-    _field(console, "shared tags", ", ".join(view.shared_tags) or "-")
-    _field(console, "maintained", "yes" if view.maintained else "no")
+def print_show(view: TagView, *, wide: bool = False) -> None:
+    screen = Screen.stdout(wide=wide)
+    screen.title(f"{view.repository}:{view.tag}")
+    screen.field("canonical", f"{view.repository}:{view.canonical_tag or '-'}")
+    screen.field("aliases", ", ".join(view.aliases) or "-")
+    screen.field("shared tags", ", ".join(view.shared_tags) or "-")
+    screen.field("maintained", "yes" if view.maintained else "no")
     if view.hub:
-        _field(console, "digest", f"{view.hub['digest']} (updated {view.hub['last_updated']})")
-    chains = _chains(view.platforms)
-    for index, (chain, arches) in enumerate(chains or [("-", [])]):
-        suffix = f"   [{', '.join(arches)}]" if len(chains) > 1 else ""
-        _field(console, "ancestors" if index == 0 else "", chain + suffix)
+        updated = text_time(view.hub.get("last_updated"))
+        screen.field("digest", f"{view.hub['digest']} (updated {updated})")
+    for index, line in enumerate(ancestor_lines(view.platforms)):
+        screen.field("ancestors" if index == 0 else "", line)
     several = len({p.stanza for p in view.platforms}) > 1
     columns = ["architecture", *(["stanza"] if several else []), "parent", "builder", "error"]
-    print_table(
-        None,
+    screen.table(
         columns,
         (
             (
                 p.architecture,
                 *([p.stanza] if several else []),
                 p.parent or "-",
-                p.builder,
-                p.error,
+                p.builder or "-",
+                p.error or "",
             )
             for p in view.platforms
         ),
-        console,
+        keep=("architecture", "parent"),
     )
     for index, (warning, arches) in enumerate(_warnings(view.platforms)):
         _field(console, "warnings" if index == 0 else "", f"{warning}   [{', '.join(arches)}]")
@@ -112,48 +112,45 @@ def _warnings(platforms: list[PlatformInfo]) -> list[tuple[str, list[str]]]:
     return list(found.items())
 
 
-def print_children(rows: list[ChildRow]) -> None:
-    console = _console()
-    print_table(
-        None,
-        ["depth", "image", "aliases", "architectures", "parent"],
+def print_children(rows: list[ChildRow], *, wide: bool = False) -> None:
+    Screen.stdout(wide=wide).table(
+        ["depth", "image", "architectures", "parent", "aliases"],
         (
             (
                 row.depth,
                 f"{row.repository}:{row.tag}",
-                ", ".join(row.aliases),
                 ", ".join(row.architectures),
                 ", ".join(row.parents),
+                ", ".join(row.aliases),
             )
             for row in rows
         ),
-        console,
+        keep=("image",),
     )
 
 
-def print_explain(view: ExplainView) -> None:
-    console = _console()
-    _title(console, f"{view.repository}:{view.tag}")
-    _field(console, "canonical", f"{view.repository}:{view.canonical_tag or '-'}")
-    _field(console, "aliases", ", ".join(view.aliases) or "-")
+def print_explain(view: ExplainView, *, wide: bool = False) -> None:
+    screen = Screen.stdout(wide=wide)
+    screen.title(f"{view.repository}:{view.tag}")
+    screen.field("canonical", f"{view.repository}:{view.canonical_tag or '-'}")
+    screen.field("aliases", ", ".join(view.aliases) or "-")
     if view.shared_tags:
-        _field(console, "shared tags", ", ".join(view.shared_tags))
+        screen.field("shared tags", ", ".join(view.shared_tags))
     base = view.base.label if view.base else "unknown"
     if view.base and view.base.inferred:
         base += " (inferred from the tag names)"
-    _field(console, "base", base)
-    _field(console, "ancestors", " -> ".join(view.ancestors) or "-")
-    _field(console, "variant", view.variant)
-    _field(console, "C library", view.c_library or "-")
-    _field(console, "updated", view.last_updated or "-")
-    _field(
-        console,
+    screen.field("base", base)
+    screen.field("ancestors", ARROW.join(view.ancestors) or "-")
+    screen.field("variant", view.variant)
+    screen.field("C library", view.c_library or "-")
+    screen.field("updated", text_time(view.last_updated))
+    built_on = view.built_on_by
+    screen.field(
         "built on by",
-        f"{view.built_on_by.direct} images directly, {view.built_on_by.total} in all",
+        f"{plural(built_on.direct, 'image')} directly, {built_on.total} in all",
     )
     several = len({p.stanza for p in view.platforms}) > 1
-    print_table(
-        None,
+    screen.table(
         ["architecture", *(["stanza"] if several else []), "parent", "base", "size"],
         (
             (
@@ -165,14 +162,13 @@ def print_explain(view: ExplainView) -> None:
             )
             for p in view.platforms
         ),
-        console,
     )
     if not view.siblings:
         return
-    console.print(f"variants of {view.repository}:{view.version}", markup=False)
-    print_table(
-        None,
-        ["", "tag", "variant", "C library", "base", "size (amd64)", "architectures"],
+    screen.line("")
+    screen.line(f"variants of {view.repository}:{view.version}")
+    screen.table(
+        ["", "tag", "variant", "libc", "base", "amd64", "architectures"],
         (
             (
                 "*" if s.selected else "",
@@ -185,34 +181,58 @@ def print_explain(view: ExplainView) -> None:
             )
             for s in view.siblings
         ),
-        console,
+        keep=("tag",),
     )
 
 
-def print_history(view: HistoryView) -> None:
-    console = _console()
-    _title(console, f"{view.repository}:{view.tag}")
-    if view.removed_at is not None:
-        _field(console, "removed", view.removed_at.isoformat())
-    if view.at is not None:
-        answer = view.at_interval.digest if view.at_interval else "unknown"
-        _field(console, "at", f"{view.at.isoformat()}: {answer}")
+def at_answer(view: HistoryView) -> str | None:
+    """What ``--at`` answers in text, saying why when the index cannot tell or only assumes."""
+    if view.at is None:
+        return None
+    moment = text_time(view.at)
+    interval = view.at_interval
+    if interval is not None:
+        if view.at > interval.last_seen:
+            return (
+                f"{moment}: {interval.digest} (after the last sighting, "
+                f"{text_time(interval.last_seen)}; no change seen since)"
+            )
+        return f"{moment}: {interval.digest}"
     if not view.intervals:
-        _field(console, "digests", "none recorded (no sync has read this tag from the Hub)")
+        return f"{moment}: unknown (no digest recorded)"
+    first = min(view.intervals, key=lambda i: i.first_seen)
+    if view.at < first.first_seen:
+        return f"{moment}: unknown (before the first sighting, {text_time(first.first_seen)})"
+    last = max(view.intervals, key=lambda i: i.last_seen)
+    return (
+        f"{moment}: unknown (after the last sighting, {text_time(last.last_seen)}; "
+        "the tag has left the Hub)"
+    )
+
+
+def print_history(view: HistoryView, *, wide: bool = False) -> None:
+    screen = Screen.stdout(wide=wide)
+    screen.title(f"{view.repository}:{view.tag}")
+    if view.removed_at is not None:
+        screen.field("removed", text_time(view.removed_at))
+    answer = at_answer(view)
+    if answer is not None:
+        screen.field("at", answer)
+    if not view.intervals:
+        screen.field("digests", "none recorded (no sync has read this tag from the Hub)")
         return
-    print_table(
-        None,
+    screen.table(
         ["digest", "first seen", "last seen", ""],
         (
             (
                 i.digest,
-                i.first_seen.isoformat(),
-                i.last_seen.isoformat(),
+                text_time(i.first_seen),
+                text_time(i.last_seen),
                 "current" if i.current else "",
             )
             for i in view.intervals
         ),
-        console,
+        keep=("digest",),
     )
 
 

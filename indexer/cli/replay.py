@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from indexer.errors import IndexerError
 from indexer.replay import Corpus, CorpusError, ReplayServer
 
 __all__ = ["replay_command"]
@@ -63,9 +64,7 @@ async def _serve(server: ReplayServer) -> None:
     help="Largest burst of the rate limit (default: one second's worth).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault draws.")
-@click.pass_context
 def replay_command(
-    ctx: click.Context,
     *,
     corpus_dir: Path,
     snapshot: str,
@@ -98,11 +97,10 @@ def replay_command(
             seed=seed,
         )
     except CorpusError as error:
-        click.echo(f"error: {error}", err=True)
-        ctx.exit(1)
+        raise click.ClickException(str(error)) from None
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_serve(server))
     except OSError as error:
-        click.echo(f"error: cannot serve on {host}:{port}: {error}", err=True)
-        ctx.exit(2)
+        reason = error.strerror or str(error)
+        raise IndexerError(f"cannot serve on {host}:{port}: {reason}") from None

@@ -6,10 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import click
-from rich.console import Console
-
-from indexer.cli.render import print_table, stdout_console
+from indexer.cli.render import Screen, plural, text_time
+from indexer.errors import kind_words
 from indexer.store import queries
 from indexer.store.audit import ErrorKindCount, TopError, error_kinds, top_errors
 from indexer.store.db import Database
@@ -24,8 +22,6 @@ __all__ = [
     "reports_json",
 ]
 
-#: output width when stdout is not a terminal
-PIPED_WIDTH = 160
 #: error kinds named on a run's summary line; the rest are counted as "other"
 KINDS_SHOWN = 4
 
@@ -124,9 +120,14 @@ def reports_json(reports: list[RunReport], now: datetime | None = None) -> list[
     return [report_json(report, now) for report in reports]
 
 
+def _what(item_kind: str, error_kind: str) -> str:
+    """``dockerfile not found``: the item and the error kind in words."""
+    return f"{item_kind.replace('-', ' ')} {kind_words(error_kind)}"
+
+
 def _kinds_line(report: RunReport) -> str:
     shown = report.kinds[:KINDS_SHOWN]
-    parts = [f"{k.item_kind}/{k.error_kind} {k.count}" for k in shown]
+    parts = [f"{_what(k.item_kind, k.error_kind)} {k.count}" for k in shown]
     rest = sum(k.count for k in report.kinds[KINDS_SHOWN:])
     if rest:
         parts.append(f"other {rest}")
@@ -139,7 +140,7 @@ def _summary_line(report: RunReport) -> str | None:
     notes = []
     if run.errors or report.kinds:
         count = run.errors or sum(k.count for k in report.kinds)
-        notes.append(f"{count} error{'s' if count != 1 else ''}: {_kinds_line(report)}")
+        notes.append(f"{plural(count, 'error')}: {_kinds_line(report)}")
     if run.message:
         notes.append(run.message)
     if not notes:
@@ -147,25 +148,23 @@ def _summary_line(report: RunReport) -> str | None:
     return f"run {run.id} ({run.status}): " + "; ".join(notes)
 
 
-def _console() -> Console:
-    """The terminal's console; a wide one when piped, so no column is folded."""
-    console = stdout_console()
-    return console if console.is_terminal else Console(highlight=False, width=PIPED_WIDTH)
-
-
 def print_reports(
-    reports: list[RunReport], *, show_errors: bool, now: datetime | None = None
+    reports: list[RunReport],
+    *,
+    show_errors: bool,
+    now: datetime | None = None,
+    wide: bool = False,
 ) -> None:
     """The runs as a table, then a line per run with errors or a message.
 
     ``show_errors`` adds each run's most frequent error messages.
     """
     now = now or utcnow()
-    print_table(
-        None,
+    screen = Screen.stdout(wide=wide)
+    screen.table(
         [
             "id",
-            "started (UTC)",
+            "started",
             "duration",
             "status",
             "only",
@@ -177,7 +176,7 @@ def print_reports(
         (
             (
                 r.run.id,
-                r.run.started_at.strftime("%Y-%m-%d %H:%M"),
+                text_time(r.run.started_at),
                 format_duration(r.duration_seconds(now)) + ("" if r.run.finished_at else " so far"),
                 r.run.status,
                 ", ".join(r.run.only or []) or "all",
@@ -188,16 +187,15 @@ def print_reports(
             )
             for r in reports
         ),
-        _console(),
     )
     for report in reports:
         line = _summary_line(report)
         if line:
-            click.echo(line)
+            screen.line(line)
         if not show_errors:
             continue
         for top in report.top:
-            click.echo(
-                f"  {top.count}x {top.item_kind} {top.error_kind}: {top.message}"
+            screen.line(
+                f"  {top.count}× {_what(top.item_kind, top.error_kind)}: {top.message}"
                 f" (e.g. {top.example_item})"
             )

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from indexer.errors import DatabaseUnavailableError
+from indexer.settings import DATABASE_SCHEMES
 
 __all__ = [
     "Database",
@@ -36,12 +37,12 @@ def normalize_database_url(url: str) -> URL:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise DatabaseUnavailableError(f"invalid database URL {url!r}: {exc}") from None
-    drivers = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
-    if parsed.drivername in drivers:
-        parsed = parsed.set(drivername=drivers[parsed.drivername])
-    elif parsed.drivername == "postgres":
-        parsed = parsed.set(drivername="postgresql+asyncpg")
-    return parsed
+    driver = DATABASE_SCHEMES.get(parsed.drivername)
+    if driver is None:
+        raise DatabaseUnavailableError(
+            f"unsupported database driver {parsed.drivername!r} in {mask_url(parsed)}"
+        )
+    return parsed.set(drivername=driver)
 
 
 def mask_url(url: str | URL) -> str:

@@ -1,8 +1,15 @@
-"""Running the Alembic migrations from code (``indexer migrate``, tests)."""
+"""Running the Alembic migrations from code (``indexer migrate``, tests).
+
+The migrations are the top-level ``migrations/`` folder of the source tree (its
+``env.py``, ``script.py.mako`` and ``versions/``). The wheel carries the same folder
+as ``indexer/migrations`` (``force-include`` in ``pyproject.toml``), so an installed
+package migrates without a source checkout; :func:`migrations_dir` finds either.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -11,16 +18,36 @@ from alembic.script import ScriptDirectory
 
 from indexer.store.db import mask_url, normalize_database_url
 
-__all__ = ["alembic_config", "head_revision", "migrations_dir", "upgrade"]
+__all__ = [
+    "MigrationResult",
+    "alembic_config",
+    "head_revision",
+    "migrations_dir",
+    "upgrade",
+]
+
+_PACKAGE = Path(__file__).resolve().parents[1]
+#: where the migrations are: inside the installed package, else beside it in a checkout
+MIGRATIONS_CANDIDATES = (_PACKAGE / "migrations", _PACKAGE.parent / "migrations")
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    """What one upgrade did: the revision before (``None``: an empty database) and after."""
+
+    before: str | None
+    after: str | None
+    #: the revisions applied, oldest first (empty when the schema was already current)
+    applied: tuple[str, ...]
 
 
 def migrations_dir() -> Path:
-    """The ``migrations/`` folder beside the package (a source checkout or the image's /app)."""
-    candidates = [Path(__file__).resolve().parents[2] / "migrations", Path.cwd() / "migrations"]
-    for candidate in candidates:
+    """The Alembic folder: ``indexer/migrations`` in an installed wheel, else ``migrations/``."""
+    for candidate in MIGRATIONS_CANDIDATES:
         if (candidate / "env.py").is_file():
             return candidate
-    raise FileNotFoundError("migrations/ folder not found beside the indexer package")
+    searched = ", ".join(str(candidate) for candidate in MIGRATIONS_CANDIDATES)
+    raise FileNotFoundError(f"the migrations are missing from this installation ({searched})")
 
 
 def alembic_config(database_url: str) -> Config:
@@ -41,10 +68,25 @@ def head_revision() -> str:
     return head
 
 
-def _upgrade(database_url: str, revision: str) -> None:
-    command.upgrade(alembic_config(database_url), revision)
+def _applied(config: Config, before: str | None, after: str | None) -> tuple[str, ...]:
+    if after is None or before == after:
+        return ()
+    script = ScriptDirectory.from_config(config)
+    newest_first = script.iterate_revisions(after, before or "base")
+    return tuple(reversed([revision.revision for revision in newest_first]))
 
 
-async def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the schema to ``revision``. Alembic's env runs its own event loop, so use a thread."""
-    await asyncio.to_thread(_upgrade, database_url, revision)
+def _upgrade(database_url: str, revision: str) -> MigrationResult:
+    config = alembic_config(database_url)
+    command.upgrade(config, revision)
+    before = config.attributes.get("revision_before")
+    after = config.attributes.get("revision_after")
+    return MigrationResult(before, after, _applied(config, before, after))
+
+
+async def upgrade(database_url: str, revision: str = "head") -> MigrationResult:
+    """Bring the schema to ``revision``. Alembic's env runs its own event loop, so use a thread.
+
+    The revisions before and after are read by ``env.py`` under the migration lock.
+    """
+    return await asyncio.to_thread(_upgrade, database_url, revision)

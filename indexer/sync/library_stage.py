@@ -341,6 +341,7 @@ async def run_library_stage(
     if only:
         for name in only:
             if name not in listed:
+                ctx.tally.not_listed.append(name)
                 await ctx.item_failed(
                     "library-file",
                     name,

@@ -45,6 +45,7 @@ from indexer.errors import (
     SyncFailedError,
     UpstreamError,
     UpstreamUnreachableError,
+    describe,
 )
 from indexer.settings import Settings
 from indexer.store.db import Database
@@ -200,6 +201,7 @@ async def _stages_with(
         if listing is None:
             for name in only:
                 if name not in known:
+                    ctx.tally.not_listed.append(name)
                     await ctx.item_failed(
                         "library-file", name, "not-listed", f"{name} is not a maintained image"
                     )
@@ -319,11 +321,7 @@ async def _run(
             else:
                 failure = leaf
                 status = "failed"
-                message = (
-                    str(leaf)
-                    if isinstance(leaf, UpstreamError)
-                    else f"{type(leaf).__name__}: {leaf}"
-                )
+                message = describe(leaf)
         else:
             status, message, failure = _verdict(settings, tally, http, stop)
         summary = SyncSummary(

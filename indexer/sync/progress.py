@@ -3,7 +3,9 @@
 The pipeline only counts (:class:`~indexer.sync.summary.SyncTally`, the HTTP
 :class:`~indexer.upstream.http.RequestStats`); a display reads those counters on its
 own clock (:func:`showing`), so the stages never wait for it. At the end
-``finish(summary)`` prints the final report.
+``finish(summary)`` prints the final report. While the live display runs, log
+lines meant for the same terminal go through it (:func:`logging_through`), so they
+print above the display instead of inside it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import contextlib
 import logging
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol, TextIO
 
 from rich.console import Console
@@ -27,6 +29,7 @@ __all__ = [
     "LogProgress",
     "ProgressDisplay",
     "RichProgress",
+    "logging_through",
     "progress_for",
     "showing",
 ]
@@ -106,6 +109,51 @@ class LogProgress:
             self._log.info("%s", line)
 
 
+class _ConsoleHandler(logging.Handler):
+    """Prints log records through a rich console (above its live display, if any)."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__()
+        self._console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = self.format(record)
+            self._console.print(message, markup=False, highlight=False, soft_wrap=True)
+        except Exception:  # logging must never break the run
+            self.handleError(record)
+
+
+def logging_through(console: Console) -> Callable[[], None]:
+    """Route the root logger's handlers that write to ``console``'s terminal through it.
+
+    Answers the function that puts the original handlers back. Handlers writing
+    elsewhere (a file, a test's capture) are left alone.
+    """
+    root = logging.getLogger()
+    terminal = {id(console.file), id(sys.stderr), id(sys.__stderr__)}
+    replaced = [
+        handler
+        for handler in root.handlers
+        if type(handler) is logging.StreamHandler and id(handler.stream) in terminal
+    ]
+    if not replaced:
+        return lambda: None
+    through = _ConsoleHandler(console)
+    through.setFormatter(replaced[0].formatter)
+    through.setLevel(min(handler.level for handler in replaced))
+    for handler in replaced:
+        root.removeHandler(handler)
+    root.addHandler(through)
+
+    def restore() -> None:
+        root.removeHandler(through)
+        for handler in replaced:
+            root.addHandler(handler)
+
+    return restore
+
+
 class RichProgress:
     """A live table on a terminal, redrawn a few times a second."""
 
@@ -117,6 +165,7 @@ class RichProgress:
         self._stats: RequestStats | None = None
         self._rate = _Rate()
         self._started = time.monotonic()
+        self._restore_logging: Callable[[], None] = lambda: None
 
     def _table(self) -> Table:
         table = Table.grid(padding=(0, 2))
@@ -154,6 +203,7 @@ class RichProgress:
         self._tally, self._stats = tally, stats
         self._started = time.monotonic()
         self._live = Live(self._table(), console=self._console, auto_refresh=False)
+        self._restore_logging = logging_through(self._console)
         self._live.start()
 
     def refresh(self) -> None:
@@ -165,6 +215,8 @@ class RichProgress:
             self._live.update(self._table(), refresh=True)
             self._live.stop()
             self._live = None
+        self._restore_logging()
+        self._restore_logging = lambda: None
 
     def finish(self, summary: SyncSummary) -> None:
         for line in summary_lines(summary):

@@ -53,6 +53,8 @@ class SyncTally:
     tags_changed: int = 0
     tags_removed: int = 0
     repositories_unmaintained: int = 0
+    #: ``--only`` names the library does not list (each also an item error)
+    not_listed: list[str] = field(default_factory=list)
     #: item errors by error kind
     errors: Counter[str] = field(default_factory=Counter)
     #: items not had because of an upstream failure other than 404 (retried next run)
@@ -77,7 +79,9 @@ class SyncTally:
 
     def copy(self) -> SyncTally:
         """An independent copy (for the summary)."""
-        return dataclasses.replace(self, errors=Counter(self.errors))
+        return dataclasses.replace(
+            self, errors=Counter(self.errors), not_listed=list(self.not_listed)
+        )
 
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

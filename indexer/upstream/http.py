@@ -423,7 +423,8 @@ class UpstreamHttp:
                 await self._backoff(attempt, failure)
         assert failure is not None  # max_tries >= 1, so the loop ran
         self.stats.gave_up[kind] += 1
-        message = f"gave up after {self._settings.max_tries} tries: {failure.message}"
+        tries = self._settings.max_tries
+        message = f"gave up after {tries} {'try' if tries == 1 else 'tries'}: {failure.message}"
         if not upstream.reached and upstream.unreachable is None:
             upstream.unreachable = UpstreamUnreachableError(
                 upstream.name, message, url=url, status=failure.status

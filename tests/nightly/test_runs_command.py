@@ -84,7 +84,8 @@ def filled_url(database_url: str) -> str:
 
 
 def _cells(line: str) -> list[str]:
-    return [cell.strip() for cell in line.replace("┃", "│").split("│")]
+    """The cells of one line of a table piped out (tab-separated)."""
+    return line.split("\t")
 
 
 def test_runs_table_shows_status_duration_and_errors_by_kind(
@@ -93,15 +94,15 @@ def test_runs_table_shows_status_duration_and_errors_by_kind(
     assert main(["--database-url", filled_url, "runs"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert _cells(lines[0])[:4] == ["id", "started (UTC)", "duration", "status"]
-    newest, middle, oldest = (_cells(line) for line in lines[2:5])
-    assert newest[:5] == ["3", "2026-11-29 03:00", "2h03m", "interrupted", "all"]
+    assert _cells(lines[0])[:4] == ["id", "started", "duration", "status"]
+    newest, middle, oldest = (_cells(line) for line in lines[1:4])
+    assert newest[:5] == ["3", "2026-11-29 03:00Z", "2h03m", "interrupted", "all"]
     assert newest[5:] == ["0", "0", "+0 ~0 -0", "0"]
-    assert middle[:5] == ["2", "2026-11-28 03:00", "12.0s", "partial", "python, debian"]
+    assert middle[:5] == ["2", "2026-11-28 03:00Z", "12.0s", "partial", "python, debian"]
     assert middle[7:] == ["+0 ~3 -0", "3"]
-    assert oldest[:5] == ["1", "2026-11-27 03:00", "4m05s", "ok", "all"]
+    assert oldest[:5] == ["1", "2026-11-27 03:00Z", "4m05s", "ok", "all"]
     assert oldest[5:] == ["150", "900", "+4000 ~0 -0", "0"]
-    assert "run 2 (partial): 3 errors: dockerfile/not-found 2, hub-page/upstream-retryable 1" in out
+    assert "run 2 (partial): 3 errors: dockerfile not found 2, hub page upstream failed 1" in out
     assert "run 3 (interrupted): abandoned: the process running it ended" in out
     assert "run 1 (" not in out  # a clean run needs no second line
     assert "not found (" not in out
@@ -112,8 +113,8 @@ def test_runs_errors_option_lists_the_most_frequent_errors(
 ) -> None:
     assert main(["--database-url", filled_url, "runs", "--errors"]) == 0
     out = capsys.readouterr().out
-    assert "  2x dockerfile not-found: not found (<url>) (e.g. python:3.12 (amd64))" in out
-    assert "  1x hub-page upstream-retryable: 503 after 6 tries (e.g. debian page 3)" in out
+    assert "  2× dockerfile not found: not found (<url>) (e.g. python:3.12 (amd64))" in out
+    assert "  1× hub page upstream failed: 503 after 6 tries (e.g. debian page 3)" in out
 
 
 def test_runs_json(filled_url: str, capsys: pytest.CaptureFixture[str]) -> None:

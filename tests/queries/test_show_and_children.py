@@ -110,8 +110,8 @@ def test_show_table(cli: Cli) -> None:
     status, out, _ = cli.run("show", "python:3.12-slim")
     assert status == 0
     assert "canonical   python:3.12.7-slim-bookworm" in out
-    assert "debian:bookworm-slim -> scratch   [amd64, arm64v8]" in out
-    assert "debian:bullseye-slim -> scratch   [arm32v5]" in out
+    assert "  ancestors   amd64, arm64v8: debian:bookworm-slim → scratch\n" in out
+    assert "              arm32v5: debian:bullseye-slim → scratch\n" in out
     status, out, _ = cli.run("show", "loopy:a")
     assert "cycle: loopy:a is its own ancestor" in out
 

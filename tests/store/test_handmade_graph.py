@@ -145,6 +145,7 @@ def test_rewriting_the_same_graph_changes_nothing(graph_url: str) -> None:
 def test_a_database_without_the_schema_gives_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    (tmp_path / "empty.db").touch()  # a file without the schema (a missing file: tests/cli)
     status, out, err = run_cli(capsys, f"sqlite:///{tmp_path / 'empty.db'}", "show", "python")
     assert status == 2
     assert out == ""

@@ -102,3 +102,43 @@ async def test_a_database_failure_fails_the_run_and_stops_the_stages(tmp_path: P
     status, message = rows[0]
     assert status == "failed"
     assert "tag_history" in message
+
+
+def test_log_lines_go_through_the_live_display_and_back() -> None:
+    """While the live table is up, a log line prints above it, not inside it."""
+    terminal = io.StringIO()
+    console = Console(file=terminal, force_terminal=True, width=100)
+    root = logging.getLogger()
+    original = logging.StreamHandler(terminal)
+    original.setFormatter(logging.Formatter("LOG %(levelname)s %(message)s"))
+    elsewhere = logging.StreamHandler(io.StringIO())
+    root.addHandler(original)
+    root.addHandler(elsewhere)
+    try:
+        display = RichProgress(console, interval=60)
+        display.start(SyncTally(), RequestStats())
+        assert original not in root.handlers
+        assert elsewhere in root.handlers
+        logging.getLogger("indexer.test").warning("a warning during the run")
+        display.refresh()
+        display.stop()
+        assert original in root.handlers
+        assert [type(h) for h in root.handlers].count(logging.StreamHandler) >= 2
+        output = terminal.getvalue()
+        assert output.count("LOG WARNING a warning during the run") == 1
+        # the line was printed by the console: it ends before the next frame starts
+        line_end = output.index("LOG WARNING a warning during the run")
+        assert "library files" in output[line_end:]
+    finally:
+        root.removeHandler(original)
+        root.removeHandler(elsewhere)
+
+
+def test_without_a_terminal_handler_logging_is_left_alone() -> None:
+    console = Console(file=io.StringIO(), force_terminal=True, width=100)
+    before = list(logging.getLogger().handlers)
+    display = RichProgress(console, interval=60)
+    display.start(SyncTally(), RequestStats())
+    assert logging.getLogger().handlers == before
+    display.stop()
+    assert logging.getLogger().handlers == before

@@ -10,18 +10,53 @@ CLI renders them as tables or as the JSON of CONTRACT §2). Modules:
 - :mod:`.show`, :mod:`.children`, :mod:`.explain`, :mod:`.graph`, :mod:`.history`:
   one command each;
 - :mod:`.runs`: sync runs for ``indexer runs``.
+
+The names below load their module on first use (PEP 562), so ``indexer show``
+imports the show query and what it needs, not every command's.
 """
 
 from __future__ import annotations
 
-from indexer.store.queries.chains import Chain, ChainLink, ancestor_chains
-from indexer.store.queries.children import ChildRow, children
-from indexer.store.queries.explain import ExplainView, PlatformFacts, SiblingView, explain_tag
-from indexer.store.queries.graph import lineage_graph
-from indexer.store.queries.history import HistoryView, tag_history
-from indexer.store.queries.lookup import ResolvedTag, resolve_tag
-from indexer.store.queries.runs import latest_runs, run_errors
-from indexer.store.queries.show import PlatformInfo, TagView, show_tag
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from indexer.store.queries.chains import Chain, ChainLink, ancestor_chains
+    from indexer.store.queries.children import ChildRow, children
+    from indexer.store.queries.explain import (
+        ExplainView,
+        PlatformFacts,
+        SiblingView,
+        explain_tag,
+    )
+    from indexer.store.queries.graph import lineage_graph
+    from indexer.store.queries.history import HistoryView, tag_history
+    from indexer.store.queries.lookup import ResolvedTag, resolve_tag
+    from indexer.store.queries.runs import latest_runs, run_errors
+    from indexer.store.queries.show import PlatformInfo, TagView, show_tag
+
+#: each public name and the module that defines it
+_MODULES = {
+    "Chain": "chains",
+    "ChainLink": "chains",
+    "ancestor_chains": "chains",
+    "ChildRow": "children",
+    "children": "children",
+    "ExplainView": "explain",
+    "PlatformFacts": "explain",
+    "SiblingView": "explain",
+    "explain_tag": "explain",
+    "lineage_graph": "graph",
+    "HistoryView": "history",
+    "tag_history": "history",
+    "ResolvedTag": "lookup",
+    "resolve_tag": "lookup",
+    "latest_runs": "runs",
+    "run_errors": "runs",
+    "PlatformInfo": "show",
+    "TagView": "show",
+    "show_tag": "show",
+}
 
 __all__ = [
     "Chain",
@@ -44,3 +79,12 @@ __all__ = [
     "show_tag",
     "tag_history",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
