@@ -97,7 +97,7 @@ def print_show(view: TagView, *, wide: bool = False) -> None:
         keep=("architecture", "parent"),
     )
     for index, (warning, arches) in enumerate(_warnings(view.platforms)):
-        _field(console, "warnings" if index == 0 else "", f"{warning}   [{', '.join(arches)}]")
+        screen.field("warnings" if index == 0 else "", f"{warning}   [{', '.join(arches)}]")
 
 
 def _warnings(platforms: list[PlatformInfo]) -> list[tuple[str, list[str]]]:

@@ -321,7 +321,10 @@ async def _run(
             else:
                 failure = leaf
                 status = "failed"
-                message = describe(leaf)
+                # an unreachable upstream's message names it already ("Docker Hub unreachable: …")
+                message = (
+                    str(leaf) if isinstance(leaf, UpstreamUnreachableError) else describe(leaf)
+                )
         else:
             status, message, failure = _verdict(settings, tally, http, stop)
         summary = SyncSummary(
