@@ -1,4 +1,4 @@
-"""Operation commands: migrate, sync, schedule, runs."""
+"""Operation commands: migrate, sync, schedule, runs, serve."""
 
 from __future__ import annotations
 
@@ -215,4 +215,29 @@ def schedule_command(cli: CliContext, run_now: bool) -> None:
         click.get_current_context().exit(status)
 
 
-COMMANDS = (migrate_command, sync_command, schedule_command, runs_command)
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(min=0, max=65535),
+    default=8080,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
+@pass_cli
+def serve_command(cli: CliContext, host: str, port: int) -> None:
+    """A read-only web view of the index: HTML, and JSON with `Accept: application/json`.
+
+    Pages: / (search, most depended-on bases), /r/REPOSITORY, /t/REPOSITORY:TAG, /runs.
+    Runs until SIGINT or SIGTERM.
+    """
+    # imported here: the web view (Jinja, its templates) loads only for this command
+    from indexer.web import serve  # noqa: PLC0415
+
+    def ready(url: str) -> None:
+        click.echo(f"serving {url} (Ctrl-C to stop)", err=True)
+
+    asyncio.run(serve(cli.settings, host, port, ready=ready))
+
+
+COMMANDS = (migrate_command, sync_command, schedule_command, runs_command, serve_command)
