@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DATABASE = web.AppKey("database", Database)
 ENVIRONMENT = web.AppKey("environment", jinja2.Environment)
 VERSION = web.AppKey("version", str)
-SESSION = "indexer.session"
+#: the request's database session (set by the ``database_session`` middleware)
+SESSION: ContextVar[AsyncSession] = ContextVar("indexer_web_session")
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -89,9 +91,8 @@ def respond(request: web.Request, page: Page) -> web.Response:
     return _html(request, page.template, data=page.data, **page.context)
 
 
-def session_of(request: web.Request) -> AsyncSession:
-    session: AsyncSession = request[SESSION]
-    return session
+def session_of(_request: web.Request) -> AsyncSession:
+    return SESSION.get()
 
 
 def _redirect(location: str, status: int = 302) -> web.Response:
@@ -185,7 +186,7 @@ def _error_page(
 async def _near_misses(request: web.Request) -> SearchAnswer | None:
     """Suggestions for an image page that found no image."""
     ref = request.match_info.get("ref") or request.match_info.get("name")
-    if not ref or SESSION not in request:
+    if not ref or SESSION.get(None) is None:
         return None
     try:
         return await search(session_of(request), ref)
@@ -225,10 +226,11 @@ async def database_session(request: web.Request, handler: Handler) -> web.Stream
     if request.path.startswith("/static/"):
         return await handler(request)
     async with request.app[DATABASE].sessions() as session:
-        request[SESSION] = session
+        token = SESSION.set(session)
         try:
             return await handler(request)
         finally:
+            SESSION.reset(token)
             await session.rollback()
 
 
@@ -269,7 +271,7 @@ def create_app(database: Database) -> web.Application:
     app[VERSION] = _version()
     app.router.add_get("/", front)
     app.router.add_get("/search", search_handler)
-    app.router.add_get("/r/{name}", repository)
+    app.router.add_get("/r/{name:.+}", repository)
     app.router.add_get("/t/{ref:.+}", tag)
     app.router.add_get("/runs", runs)
     app.router.add_static("/static/", STATIC_DIR, append_version=False)
