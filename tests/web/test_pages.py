@@ -127,8 +127,12 @@ async def test_search_digest_leads_to_its_tag(corpus_url: str) -> None:
         response = await client.get(
             "/search", params={"q": f"python@{digest}"}, allow_redirects=False
         )
+        by_digest = await client.get(f"/t/python@{digest}", allow_redirects=False)
     assert response.status == 302
-    assert response.headers["Location"].startswith("/t/python:")
+    target = response.headers["Location"]
+    assert target.startswith("/t/python:")
+    assert by_digest.status == 301
+    assert by_digest.headers["Location"] == target
 
 
 @pytest.mark.parametrize(
