@@ -1,7 +1,8 @@
 """The web view in a real browser: Debian's Chromium driven by Playwright (no browser download).
 
 The view runs as ``indexer serve --port 0`` in a child process on the corpus database
-(both backends). A failing test saves a screenshot and names it in the failure. The
+(SQLite: what the pages read is checked on both backends by the HTTP tests beside
+these). A failing test saves a screenshot and names it in the failure. The
 tests skip, with the reason, where ``/usr/bin/chromium`` or Playwright is missing.
 """
 
@@ -21,7 +22,10 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.corpus
+pytestmark = [
+    pytest.mark.corpus,
+    pytest.mark.parametrize("corpus_url", ["sqlite"], indirect=True),
+]
 
 CHROMIUM = Path(os.environ.get("INDEXER_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
