@@ -211,3 +211,50 @@ async def test_page_sizes(corpus_url: str) -> None:
         for path in ["/", "/r/python", "/r/debian", "/t/debian:trixie-slim", "/t/python:3-slim"]:
             body = await (await client.get(path)).read()
             assert len(body) < 200_000, (path, len(body))
+
+
+async def test_registry_facts_are_shown_when_the_index_has_them(corpus_url: str) -> None:
+    """#15's ``registry`` object on show's platforms: rendered when present (here put on the
+    page data by hand, as the store does not write it yet), absent on the real page."""
+    from datetime import timedelta
+
+    from indexer.store.db import Database
+    from indexer.store.models import utcnow
+    from indexer.web.pages import stale_bases, tag_page
+    from indexer.web.templates import make_environment
+
+    database = Database(corpus_url)
+    try:
+        async with database.sessions() as session:
+            page = await tag_page(session, "python:3-slim", architecture=None)
+    finally:
+        await database.dispose()
+    environment = make_environment()
+
+    def render() -> str:
+        return environment.get_template(page.template).render(
+            request_path="/", query={}, data=page.data, **page.context
+        )
+
+    assert "<th>registry</th>" not in render()
+    since = (utcnow() - timedelta(days=12)).isoformat().replace("+00:00", "Z")
+    platform = page.data["show"]["platforms"][0]
+    platform["registry"] = {
+        "index_digest": "sha256:" + "a" * 64,
+        "manifest_digest": "sha256:" + "b" * 64,
+        "base": "debian:trixie-slim",
+        "base_digest": "sha256:" + "c" * 64,
+        "agrees": True,
+        "stale": True,
+        "stale_since": since,
+        "pending": False,
+        "revision": "0" * 40,
+        "created": since,
+    }
+    page.context["registry"] = True
+    page.context["stale"] = stale_bases(page.data["show"]["platforms"], now=utcnow())
+    html = render()
+    assert "<th>registry</th>" in html
+    assert f"stale since {since[:10]}" in html
+    assert "moved 12 days ago" in html
+    assert page.context["stale"][0]["architectures"] == [platform["architecture"]]
