@@ -29,6 +29,8 @@ MAX_LABEL_CHARS = 48
 H_GAP = 24
 V_GAP = 56
 MARGIN = 12
+#: nodes that stand for an official image the view may have a page for
+LINKED = frozenset({NodeKind.IMAGE, NodeKind.UNINDEXED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +154,7 @@ def layered_layout(graph: LineageGraph) -> PictureLayout:
                 y=float(y),
                 width=round(widths[key], 1),
                 height=float(NODE_HEIGHT),
-                ref=None if node.kind is NodeKind.UNRESOLVED else node.title,
+                ref=node.title if node.kind in LINKED else None,
             )
             x += widths[key] + H_GAP
     edges = []
