@@ -218,6 +218,9 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
     except (DatabaseUnavailableError, SQLAlchemyError) as exc:
         log.warning("database error on %s: %s", request.path, exc)
         return _error_page(request, 503, "Database unavailable", "the index cannot be read now")
+    except Exception:
+        log.exception("error on %s", request.path)
+        return _error_page(request, 500, "Internal error", "this page could not be shown")
 
 
 @web.middleware
