@@ -91,7 +91,8 @@ def respond(request: web.Request, page: Page) -> web.Response:
     return _html(request, page.template, data=page.data, **page.context)
 
 
-def session_of(_request: web.Request) -> AsyncSession:
+def current_session() -> AsyncSession:
+    """The request's session (see ``database_session``)."""
     return SESSION.get()
 
 
@@ -103,14 +104,14 @@ def _redirect(location: str, status: int = 302) -> web.Response:
 
 
 async def front(request: web.Request) -> web.StreamResponse:
-    return respond(request, await front_page(session_of(request)))
+    return respond(request, await front_page(current_session()))
 
 
 async def search_handler(request: web.Request) -> web.StreamResponse:
     query = request.query.get("q", "").strip()
     if not query:
         return _redirect("/")
-    answer = await search(session_of(request), query)
+    answer = await search(current_session(), query)
     if wants_json(request):
         return web.json_response(
             answer.as_json(), status=200 if answer.target else 404, dumps=_dumps
@@ -128,7 +129,7 @@ async def repository(request: web.Request) -> web.StreamResponse:
     if parsed.repository != name:
         return _redirect(_with_query(request, repository_url(parsed.repository)), 301)
     page = await repository_page(
-        session_of(request),
+        current_session(),
         name,
         tag=request.query.get("tag") or None,
         architecture=request.query.get("arch") or None,
@@ -144,14 +145,14 @@ async def tag(request: web.Request) -> web.StreamResponse:
     ref = request.match_info["ref"]
     parsed = parse_ref(ref)
     if parsed.tag is None:
-        resolved = await resolve_tag(session_of(request), ref)
+        resolved = await resolve_tag(current_session(), ref)
         canonical = f"{resolved.repository}:{resolved.tag}"
     else:
         canonical = f"{parsed.repository}:{parsed.tag}"
     if canonical != ref:
         return _redirect(_with_query(request, image_url(canonical)), 301)
     page = await tag_page(
-        session_of(request), canonical, architecture=request.query.get("arch") or None
+        current_session(), canonical, architecture=request.query.get("arch") or None
     )
     return respond(request, page)
 
@@ -189,7 +190,7 @@ async def _near_misses(request: web.Request) -> SearchAnswer | None:
     if not ref or SESSION.get(None) is None:
         return None
     try:
-        return await search(session_of(request), ref)
+        return await search(current_session(), ref)
     except (ImageReferenceError, SQLAlchemyError):
         return None
 
@@ -241,7 +242,7 @@ async def database_session(request: web.Request, handler: Handler) -> web.Stream
 async def caching(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith("/static/") or request.method not in ("GET", "HEAD"):
         return await handler(request)
-    mark = await last_sync_mark(session_of(request))
+    mark = await last_sync_mark(current_session())
     representation = "json" if wants_json(request) else "html"
     etag = etag_for(mark, representation, request.app[VERSION])
     headers = {"Cache-Control": "no-cache", "Vary": "Accept"}
