@@ -14,11 +14,13 @@ Bases sit on top, the image the picture is about at the bottom:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from indexer.lineage.graph import LineageGraph, NodeKind
+from indexer.lineage.graph import GraphNode, LineageGraph, NodeKind
 
-__all__ = ["EdgeBox", "NodeBox", "PictureLayout", "layered_layout"]
+__all__ = ["EdgeBox", "NodeBox", "PictureLayout", "add_children", "layered_layout"]
 
 #: average advance of one character of the node font, in SVG units
 CHAR_WIDTH = 7.2
@@ -70,6 +72,26 @@ class PictureLayout:
     height: float
     nodes: list[NodeBox]
     edges: list[EdgeBox]
+
+
+def add_children(graph: LineageGraph, children: Sequence[Mapping[str, Any]], limit: int) -> int:
+    """Draw the first ``limit`` direct children (``children --json`` rows of depth 1) under
+    the focus node; answers how many were left out."""
+    focus = next((key for key, node in graph.nodes.items() if node.focus), None)
+    direct = [row for row in children if row["depth"] == 1]
+    if focus is None:
+        return len(direct)
+    for row in direct[:limit]:
+        key = f"{row['repository']}:{row['tag']}"
+        if key in graph.nodes:
+            continue
+        aliases = tuple(name for name in row["aliases"] if name != row["tag"])
+        graph.add_node(
+            GraphNode(key, key, NodeKind.IMAGE, aliases, architectures=tuple(row["architectures"]))
+        )
+        for arch in row["architectures"]:
+            graph.add_edge(focus, key, arch)
+    return max(len(direct) - limit, 0)
 
 
 def _clip(text: str) -> str:

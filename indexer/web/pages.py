@@ -18,13 +18,15 @@ from indexer.store import queries
 from indexer.store.db import Database
 from indexer.store.models import utcnow
 from indexer.store.queries.catalogue import most_used_bases, repository_names, repository_view
-from indexer.web.layout import layered_layout
+from indexer.web.layout import add_children, layered_layout
 from indexer.web.variants import variant_table
 
 __all__ = ["CHILDREN_SHOWN", "Page", "front_page", "repository_page", "runs_page", "tag_page"]
 
 #: rows of a tag's transitive children listed on its page (all of them are in the JSON)
 CHILDREN_SHOWN = 150
+#: direct children drawn under the tag in its lineage picture (the rest are listed below it)
+CHILDREN_DRAWN = 6
 #: runs listed on the runs page
 RUNS_SHOWN = 20
 
@@ -72,11 +74,13 @@ async def tag_page(session: AsyncSession, ref: str, *, architecture: str | None)
         "explain": explain,
         "children": children,
         "history": history,
-        "graph": graph_json(graph),
+        "graph": graph_json(graph),  # before the picture adds the children
     }
     sizes = {p["architecture"]: p["size"] for p in explain["platforms"]}
+    children_left_out = add_children(graph, children, CHILDREN_DRAWN)
     context = {
         "picture": layered_layout(graph),
+        "children_left_out": children_left_out,
         "variants": variant_table(explain, architecture),
         "direct": [row for row in children if row["depth"] == 1],
         "transitive": children[:CHILDREN_SHOWN],

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from indexer.lineage.graph import GraphNode, LineageGraph, NodeKind
-from indexer.web.layout import layered_layout
+from indexer.web.layout import add_children, layered_layout
 
 
 def chain_graph() -> LineageGraph:
@@ -106,3 +106,27 @@ def test_any_dag_is_placed_in_order_without_overlaps(graph: LineageGraph) -> Non
         for (_, end), (start, _) in itertools.pairwise(spans):
             assert end <= start
     assert len(picture.edges) == len(graph.edges)
+
+
+def test_children_are_drawn_under_the_focus_up_to_a_limit() -> None:
+    graph = chain_graph()
+    rows = [
+        {
+            "repository": f"app{index}",
+            "tag": "1",
+            "aliases": ["1", "1.0"],
+            "architectures": ["amd64"],
+            "depth": 1,
+        }
+        for index in range(5)
+    ]
+    rows.append({**rows[0], "repository": "deep", "depth": 2})
+    assert add_children(graph, rows, 3) == 2
+    picture = layered_layout(graph)
+    boxes = {node.key: node for node in picture.nodes}
+    assert {"app0:1", "app1:1", "app2:1"} <= set(boxes)
+    assert "app3:1" not in boxes and "deep:1" not in boxes
+    assert boxes["app0:1"].y > boxes["python:3.14-slim"].y
+    assert boxes["app0:1"].subtitle == "+1 alias"
+    # amd64 only, of a child built for amd64 only: no label on the edge
+    assert len(picture.edges) == 4 + 3

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from indexer.web.pages import CHILDREN_DRAWN
 from tests.web.conftest import JSON, served
 
 pytestmark = [pytest.mark.corpus, pytest.mark.asyncio]
@@ -51,6 +52,16 @@ async def test_base_page_lists_what_is_built_on_it(corpus_url: str) -> None:
     for row in direct:
         assert f'href="/t/{row["repository"]}:{row["tag"]}"' in html
     assert f"{len(direct)} images directly, {len(data['children'])} in all" in html
+    # the picture draws the first direct children under the base, and counts the rest
+    svg = html[html.index('<svg class="lineage"') : html.index("</svg>", html.index("lineage"))]
+    drawn = direct[:CHILDREN_DRAWN]
+    for row in drawn:
+        assert f'data-key="{row["repository"]}:{row["tag"]}"' in svg
+    assert svg.count('<g class="node') == 2 + len(drawn)  # scratch, the base, its children
+    if len(direct) > CHILDREN_DRAWN:
+        assert f"and {len(direct) - CHILDREN_DRAWN} more images built directly on it" in html
+    # the JSON graph is graph --json: the ancestors only
+    assert {node["id"] for node in data["graph"]["nodes"]} == {"debian:trixie-slim", "scratch"}
 
 
 async def test_repository_page_variants_sorted_for_one_architecture(corpus_url: str) -> None:
