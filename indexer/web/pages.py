@@ -26,7 +26,7 @@ __all__ = ["CHILDREN_SHOWN", "Page", "front_page", "repository_page", "runs_page
 #: rows of a tag's transitive children listed on its page (all of them are in the JSON)
 CHILDREN_SHOWN = 150
 #: direct children drawn under the tag in its lineage picture (the rest are listed below it)
-CHILDREN_DRAWN = 6
+CHILDREN_DRAWN = 4
 #: runs listed on the runs page
 RUNS_SHOWN = 20
 
