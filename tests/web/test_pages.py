@@ -269,3 +269,16 @@ async def test_registry_facts_are_shown_when_the_index_has_them(corpus_url: str)
     assert f"stale since {since[:10]}" in html
     assert "moved 12 days ago" in html
     assert page.context["stale"][0]["architectures"] == [platform["architecture"]]
+
+
+async def test_a_tag_only_the_hub_knows(corpus_url: str) -> None:
+    async with served(corpus_url) as client:
+        data = await (await client.get("/t/alpine:3.17", headers=JSON)).json()
+        response = await client.get("/t/alpine:3.17")
+        assert response.status == 200
+        html = await response.text()
+    assert data["show"]["platforms"] == []
+    assert not data["show"]["maintained"]
+    assert "only the Hub knows this tag" in html
+    for platform in data["explain"]["platforms"]:
+        assert f'data-arch="{platform["architecture"]}"' in html
