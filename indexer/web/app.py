@@ -180,7 +180,13 @@ def _error_page(
             dumps=_dumps,
         )
     return _html(
-        request, "error.html", status, title=title, message=message, suggestions=suggestions
+        request,
+        "error.html",
+        status,
+        title=title,
+        message=message,
+        suggestions=suggestions,
+        search_value=answer.query if answer else "",
     )
 
 
@@ -218,7 +224,12 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         return _error_page(request, exc.status, exc.reason, exc.text or exc.reason)
     except (DatabaseUnavailableError, SQLAlchemyError) as exc:
         log.warning("database error on %s: %s", request.path, exc)
-        return _error_page(request, 503, "Database unavailable", "the index cannot be read now")
+        return _error_page(
+            request,
+            503,
+            "Database unavailable",
+            "the index cannot be read now (is the schema current? run `indexer migrate`)",
+        )
     except Exception:
         log.exception("error on %s", request.path)
         return _error_page(request, 500, "Internal error", "this page could not be shown")

@@ -7,6 +7,8 @@ written through the store's own writers. Both backends.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from indexer.store.db import Database
@@ -131,3 +133,14 @@ async def test_empty_index_pages(database_url: str) -> None:
         runs = await client.get("/runs")
         assert "No sync has run yet" in await runs.text()
         assert (await client.get("/r/python")).status == 404
+
+
+async def test_an_unmigrated_database_answers_503(tmp_path: Path) -> None:
+    async with served(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}") as client:
+        response = await client.get("/t/python:3-slim")
+        assert response.status == 503
+        assert "indexer migrate" in await response.text()
+        assert "Content-Security-Policy" in response.headers
+        as_json = await client.get("/", headers=JSON)
+        assert as_json.status == 503
+        assert (await as_json.json())["status"] == 503
