@@ -65,7 +65,7 @@ def test_compose_structure_is_valid() -> None:
     data = _compose()
     assert {key for key in data if not key.startswith("x-")} <= TOP_LEVEL
     services = data["services"]
-    assert {"postgres", "migrate", "scheduler"} <= set(services)
+    assert {"postgres", "migrate", "scheduler", "web"} <= set(services)
     for name, service in services.items():
         assert ("image" in service) != ("build" in service), name
         for dependency, spec in service.get("depends_on", {}).items():
@@ -132,3 +132,14 @@ def test_dockerfile_installs_the_package_and_runs_outside_the_source() -> None:
     assert 'ENTRYPOINT ["indexer"]' in dockerfile
     for source in ("pyproject.toml", "README.md", "indexer", "migrations"):
         assert (PROJECT / source).exists(), source
+
+
+def test_compose_serves_the_web_view_on_the_same_database() -> None:
+    services = _compose()["services"]
+    web = services["web"]
+    assert web["command"][0] == "serve"
+    assert web["command"][web["command"].index("--host") + 1] == "0.0.0.0"
+    assert web["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert web["environment"] == services["scheduler"]["environment"]
+    port = web["command"][web["command"].index("--port") + 1]
+    assert any(str(mapping).endswith(f":{port}") for mapping in web["ports"])

@@ -44,6 +44,7 @@ COMMANDS = {
     "replay": "indexer.cli.replay:replay_command",
     "runs": "indexer.cli.runs:runs_command",
     "schedule": "indexer.cli.schedule:schedule_command",
+    "serve": "indexer.cli.serve:serve_command",
     "show": "indexer.cli.queries:show_command",
     "sync": "indexer.cli.sync:sync_command",
 }
