@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from indexer.replay import Corpus, CorpusError, ReplayServer
+from indexer.replay.registry_images import RegistryAccess, RegistryOptions
 
 __all__ = ["replay_command"]
 
@@ -57,6 +58,25 @@ async def _serve(server: ReplayServer) -> None:
     help="Requests/s (429 above).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault draws.")
+@click.option(
+    "--stale-share",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Fraction of images published on an older build of their base.",
+)
+@click.option(
+    "--pending-share",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Fraction of images whose published revision is not the library's commit.",
+)
+@click.option("--require-token", is_flag=True, help="Registry answers 401 without a token.")
+@click.option(
+    "--pull-limit",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Manifest GETs allowed (429 TOOMANYREQUESTS after).",
+)
 @click.pass_context
 def replay_command(
     ctx: click.Context,
@@ -70,8 +90,12 @@ def replay_command(
     truncate_rate: float,
     rate_limit: float | None,
     seed: int,
+    stale_share: float,
+    pending_share: float,
+    require_token: bool,
+    pull_limit: int | None,
 ) -> None:
-    """Serve CORPUS_DIR as Docker Hub and GitHub would, for offline runs and tests.
+    """Serve CORPUS_DIR as Docker Hub, its registry and GitHub would, for offline runs and tests.
 
     Prints the INDEXER_* variables that point a sync at the server, then serves until
     interrupted.
@@ -88,6 +112,8 @@ def replay_command(
             truncate_rate=truncate_rate,
             rate_limit=rate_limit,
             seed=seed,
+            registry=RegistryOptions(stale_share=stale_share, pending_share=pending_share),
+            registry_access=RegistryAccess(require_token=require_token, pull_limit=pull_limit),
         )
     except CorpusError as error:
         click.echo(f"error: {error}", err=True)
