@@ -13,7 +13,8 @@ The tree::
     │   ├── RetryableUpstreamError    worth another try (5xx, 429, timeout, bad body)
     │   ├── NotFoundError             404: the upstream does not have it
     │   ├── BodyTooLargeError         the answer exceeded the configured size cap
-    │   └── ForbiddenTargetError      a URL outside the allow-list; never requested
+    │   ├── ForbiddenTargetError      a URL outside the allow-list; never requested
+    │   └── DigestMismatchError       a manifest body whose sha256 is not the digest asked for
     ├── StoreError                    the database layer
     │   └── DatabaseUnavailableError  cannot connect (message masks the password)
     ├── NotIndexedError               a query for a tag the database does not know
@@ -26,10 +27,13 @@ the whole run impossible propagate to the command line.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 __all__ = [
     "BodyTooLargeError",
     "ConfigError",
     "DatabaseUnavailableError",
+    "DigestMismatchError",
     "DockerfileError",
     "ForbiddenTargetError",
     "ImageReferenceError",
@@ -105,11 +109,20 @@ class UpstreamError(IndexerError):
 
     kind = "upstream"
 
-    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str = "",
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(f"{message} ({url})" if url else message)
         self.message = message
         self.url = url
         self.status = status
+        #: the answer's headers, where one came (e.g. a 401's ``WWW-Authenticate``)
+        self.headers: Mapping[str, str] = headers or {}
 
 
 class RetryableUpstreamError(UpstreamError):
@@ -145,6 +158,12 @@ class ForbiddenTargetError(UpstreamError):
     """A URL outside the configured allow-list; it was never requested."""
 
     kind = "forbidden-target"
+
+
+class DigestMismatchError(UpstreamError):
+    """A manifest whose body does not hash to the digest it was asked for; rejected."""
+
+    kind = "digest-mismatch"
 
 
 class StoreError(IndexerError):

@@ -316,12 +316,15 @@ class UpstreamHttp:
         kind: str,
         decode: Callable[[Response], T],
         headers: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
     ) -> T:
         """GET ``url`` and return ``decode(response)``, retrying per the module policy.
 
         ``kind`` names the endpoint in the statistics. ``decode`` runs inside the
         retry loop: a `ValueError` from it (bad JSON, `ShapeError`) is retried.
+        ``max_bytes`` caps this answer below ``settings.max_body_bytes``.
         """
+        cap = min(max_bytes or self._settings.max_body_bytes, self._settings.max_body_bytes)
         request_headers = dict(headers or {})
         request_headers.update(self._auth_headers(url))
         failure: RetryableUpstreamError | None = None
@@ -329,7 +332,7 @@ class UpstreamHttp:
             if attempt > 1:
                 self.stats.retries[kind] += 1
             try:
-                response = await self._try_once(url, kind, request_headers)
+                response = await self._try_once(url, kind, request_headers, cap)
                 return self._decode(response, decode)
             except RetryableUpstreamError as exc:
                 failure = exc
@@ -354,13 +357,15 @@ class UpstreamHttp:
             return {"Authorization": f"Bearer {token}"}
         return {}
 
-    async def _try_once(self, url: str, kind: str, headers: Mapping[str, str]) -> Response:
+    async def _try_once(
+        self, url: str, kind: str, headers: Mapping[str, str], cap: int
+    ) -> Response:
         """One try: gate, slot, request, status check. Raises on every failure."""
         gate = self.gate(url)
         await self._acquire_slot(gate, KIND_PRIORITY.get(kind, _DEFAULT_PRIORITY))
         try:
             self.stats.requests[kind] += 1
-            response = await self._send(url, headers)
+            response = await self._send(url, headers, cap)
         finally:
             self._slots.release()
         self.stats.statuses[response.status] += 1
@@ -380,13 +385,13 @@ class UpstreamHttp:
                 return
             self._slots.release()
 
-    async def _send(self, url: str, headers: Mapping[str, str]) -> Response:
+    async def _send(self, url: str, headers: Mapping[str, str], cap: int) -> Response:
         """Send the GET and read the whole body, converting transport errors."""
         session = self._require_session()
         try:
             async with session.get(url, headers=headers, allow_redirects=False) as answer:
-                self._check_declared_length(url, answer)
-                body = await self._read_body(url, answer)
+                self._check_declared_length(url, answer, cap)
+                body = await self._read_body(url, answer, cap)
                 return Response(url=url, status=answer.status, headers=answer.headers, body=body)
         except TimeoutError as exc:
             raise self._failure("timeout", "timed out", url) from exc
@@ -402,20 +407,18 @@ class UpstreamHttp:
         except aiohttp.ClientError as exc:
             raise UpstreamError(f"request failed: {exc!r}", url=url) from exc
 
-    def _check_declared_length(self, url: str, answer: aiohttp.ClientResponse) -> None:
+    def _check_declared_length(self, url: str, answer: aiohttp.ClientResponse, cap: int) -> None:
         declared = answer.content_length
-        if declared is not None and declared > self._settings.max_body_bytes:
+        if declared is not None and declared > cap:
             self.stats.failures["too-large"] += 1
             raise BodyTooLargeError(
-                f"answer of {declared} bytes exceeds the cap of "
-                f"{self._settings.max_body_bytes} bytes",
+                f"answer of {declared} bytes exceeds the cap of {cap} bytes",
                 url=url,
                 status=answer.status,
             )
 
-    async def _read_body(self, url: str, answer: aiohttp.ClientResponse) -> bytes:
+    async def _read_body(self, url: str, answer: aiohttp.ClientResponse, cap: int) -> bytes:
         """Read the body chunk by chunk, stopping as soon as it passes the cap."""
-        cap = self._settings.max_body_bytes
         chunks: list[bytes] = []
         size = 0
         async for chunk in answer.content.iter_chunked(_CHUNK_BYTES):
@@ -445,7 +448,9 @@ class UpstreamHttp:
         self.stats.failures["status-other"] += 1
         location = response.headers.get("Location")
         detail = f" to {location}" if 300 <= status < 400 and location else ""
-        raise UpstreamError(f"unexpected status {status}{detail}", url=url, status=status)
+        raise UpstreamError(
+            f"unexpected status {status}{detail}", url=url, status=status, headers=response.headers
+        )
 
     def _rate_limited(self, response: Response, gate: HostGate) -> RetryableUpstreamError:
         """Close the host's gate for the time the answer asks (or a backoff); the error."""
