@@ -50,6 +50,11 @@ class SyncTally:
     tags_changed: int = 0
     tags_removed: int = 0
     repositories_unmaintained: int = 0
+    #: registry indexes read (pulls), platform manifests read for the layer check
+    registry_indexes_read: int = 0
+    registry_manifests_read: int = 0
+    #: indexes (and manifests) left for the next run: the pull budget reached its reserve
+    registry_left_for_later: int = 0
     #: item errors by error kind
     errors: Counter[str] = field(default_factory=Counter)
 
