@@ -70,6 +70,12 @@ async def _serve(server: ReplayServer) -> None:
     default=0.0,
     help="Fraction of images whose published revision is not the library's commit.",
 )
+@click.option(
+    "--bare-share",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Fraction of images published without annotations (layer check needed).",
+)
 @click.option("--require-token", is_flag=True, help="Registry answers 401 without a token.")
 @click.option(
     "--pull-limit",
@@ -92,6 +98,7 @@ def replay_command(
     seed: int,
     stale_share: float,
     pending_share: float,
+    bare_share: float,
     require_token: bool,
     pull_limit: int | None,
 ) -> None:
@@ -112,7 +119,9 @@ def replay_command(
             truncate_rate=truncate_rate,
             rate_limit=rate_limit,
             seed=seed,
-            registry=RegistryOptions(stale_share=stale_share, pending_share=pending_share),
+            registry=RegistryOptions(
+                stale_share=stale_share, pending_share=pending_share, bare_share=bare_share
+            ),
             registry_access=RegistryAccess(require_token=require_token, pull_limit=pull_limit),
         )
     except CorpusError as error:

@@ -25,8 +25,8 @@ digests are the *identity* of an image; the published digests replace them):
   - ``org.opencontainers.image.created``: the image's ``last_pushed``.
 
 :class:`RegistryOptions` makes a share of images **stale** (the base digest is that of
-another, older build of the parent) or **pending** (the revision is another commit
-than the library's), drawn by a hash of (repository, image, architecture), so aliases
+another, older build of the parent), **pending** (the revision is another commit
+than the library's) or **bare** (no annotations but the bashbrew architecture), drawn by a hash of (repository, image, architecture), so aliases
 and every request agree. Because a child's index names its parent's digest, a parent
 that changes changes its children's digests too: the official images' build system
 rebuilds them.
@@ -84,6 +84,9 @@ class RegistryOptions:
 
     stale_share: float = 0.0
     pending_share: float = 0.0
+    #: fraction published without the official images' annotations (the bashbrew
+    #: architecture aside), as images built before they existed
+    bare_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,8 @@ class PublishedBuild:
     stale: bool
     #: the revision was replaced by an unpublished commit (option)
     pending: bool
+    #: published without annotations (option): a client must check the layers
+    bare: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,9 @@ class PublishedImages:
         self.options = options or RegistryOptions()
         self._lock = threading.RLock()
         self._tags: dict[tuple[str, str], dict[str, PublishedTag]] = {}
-        self._busy: set[tuple[str, str]] = set()
+        self._views: dict[tuple[str, str], dict[str, HubTagView]] = {}
+        self._by_identity: dict[tuple[str, str, str], PublishedTag] = {}
+        self._busy: set[tuple[str, str, str]] = set()
         self._bodies: dict[str, tuple[str, bytes]] = {}
         self._parents: dict[tuple[BuildSource, str], str | None] = {}
         #: platform manifest (digest, size) by the image's identity digest
@@ -174,39 +181,48 @@ class PublishedImages:
         with self._lock:
             tags = self._tags.get(key)
             if tags is None:
-                self._busy.add(key)
-                try:
-                    tags = self._publish(snapshot, repository)
-                finally:
-                    self._busy.discard(key)
+                tags = {}
+                for view in self._hub_views(snapshot, repository).values():
+                    done = self._published(snapshot, repository, view)
+                    assert done is not None  # nothing is being built at the top level
+                    tags[view.name] = done
                 self._tags[key] = tags
             return tags
 
     # --- building --------------------------------------------------------------------
 
-    def _publish(self, snapshot: str, repository: str) -> dict[str, PublishedTag]:
-        corpus = self._corpus
-        stored = corpus.hub_tags(repository) or {}
-        layers = corpus.hub_layers(repository)
-        by_identity: dict[str, PublishedTag] = {}
-        published: dict[str, PublishedTag] = {}
-        for view in hub_tags_for(corpus, snapshot, repository):
-            done = by_identity.get(view.digest)
-            if done is None:
+    def _hub_views(self, snapshot: str, repository: str) -> dict[str, HubTagView]:
+        key = (snapshot, repository)
+        views = self._views.get(key)
+        if views is None:
+            views = {v.name: v for v in hub_tags_for(self._corpus, snapshot, repository)}
+            self._views[key] = views
+        return views
+
+    def _published(self, snapshot: str, repository: str, view: HubTagView) -> PublishedTag | None:
+        """One tag, published; ``None`` while that very image is being built (a cycle)."""
+        key = (snapshot, repository, view.digest)
+        done = self._by_identity.get(key)
+        if done is None:
+            if key in self._busy:
+                return None
+            self._busy.add(key)
+            try:
+                corpus = self._corpus
                 sources = corpus.tag_sources(view.seen_in, repository).get(view.name, {})
+                stored = corpus.hub_tags(repository) or {}
                 original = stored[view.name].platforms if view.name in stored else ()
+                layers = corpus.hub_layers(repository)
                 done = self._index(snapshot, repository, view, sources, original, layers)
-                by_identity[view.digest] = done
-            published[view.name] = PublishedTag(
-                view=dataclasses.replace(
-                    done.view,
-                    name=view.name,
-                    last_updated=view.last_updated,
-                    seen_in=view.seen_in,
-                ),
-                builds=done.builds,
-            )
-        return published
+            finally:
+                self._busy.discard(key)
+            self._by_identity[key] = done
+        return PublishedTag(
+            view=dataclasses.replace(
+                done.view, name=view.name, last_updated=view.last_updated, seen_in=view.seen_in
+            ),
+            builds=done.builds,
+        )
 
     def _index(
         self,
@@ -289,7 +305,8 @@ class PublishedImages:
         }
         base_name = base_digest = revision = None
         stale = pending = False
-        if source is not None:
+        bare = _draw("bare", repository, identity, arch) < self.options.bare_share
+        if source is not None and not bare:
             revision = source.commit
             if _draw("pending", repository, identity, arch) < self.options.pending_share:
                 revision = hashlib.sha1(
@@ -320,19 +337,16 @@ class PublishedImages:
             revision=revision,
             stale=stale,
             pending=pending,
+            bare=bare,
         )
         return build, dict(sorted(annotations.items()))
 
     def _base_digest(self, snapshot: str, parent: str) -> tuple[str, bool]:
         """The parent's published index digest at ``snapshot``; ``True`` if on the Hub."""
         repository, tag = split_ref(parent)
-        key = (snapshot, repository)
-        if (
-            tag is not None
-            and repository in self._corpus.hub_repositories
-            and key not in self._busy
-        ):
-            found = self.tags(snapshot, repository).get(tag)
+        if tag is not None and repository in self._corpus.hub_repositories:
+            view = self._hub_views(snapshot, repository).get(tag)
+            found = self._published(snapshot, repository, view) if view is not None else None
             if found is not None:
                 return found.view.digest, True
         return _sha256(f"external-base|{parent}".encode()), False

@@ -137,7 +137,7 @@ async def write_registry_indexes(
     found = await session.execute(
         select(RegistryIndex.digest, RegistryIndex.id).where(RegistryIndex.digest.in_(digests))
     )
-    ids: dict[str, int] = dict(found.tuples())
+    ids: dict[str, int] = {row[0]: row[1] for row in found}
     rows = [
         {"index_id": ids[r.digest], **asdict(image), "layer_check": None}
         for r in records
@@ -183,7 +183,7 @@ async def stored_layers(
                 RegistryManifest.digest.in_(unique[start : start + 500])
             )
         )
-        found.update((digest, layers) for digest, layers in rows.tuples())
+        found.update((row[0], row[1]) for row in rows)
     return found
 
 
@@ -244,7 +244,7 @@ async def layer_check_targets(
     if repositories:
         query = query.where(ImageRepository.name.in_(list(repositories)))
     rows = await session.execute(query)
-    return [LayerCheckTarget(*row) for row in rows.tuples()]
+    return [LayerCheckTarget(*row) for row in rows]
 
 
 async def write_layer_checks(session: AsyncSession, checks: Sequence[tuple[int, str]]) -> None:

@@ -9,7 +9,10 @@ their layers). ``tags.digest`` gets an index: the view joins indexes to tags by 
 ``v_image_builds`` (CONTRACT §4): one row per tag and platform whose index has been
 read. ``base_current_digest`` is the base tag's digest now; ``stale_since`` is when the
 index saw the base tag move off ``base_digest`` (the start of the next interval of its
-``tag_history``), else the base tag's last push (``stale_since_exact`` false).
+``tag_history``), else the base tag's last push (``stale_since_exact`` false). The
+library's build of a platform is that of the tag's own stanza, else (a SharedTag on
+several stanzas, e.g. Windows versions) of the first maintained stanza carrying the tag
+that builds the architecture.
 
 Revision ID: 0010
 Revises: 0006
@@ -50,26 +53,38 @@ V_IMAGE_BUILDS = """
                 ELSE FALSE END AS pending,
            created
     FROM (
-        SELECT r.name AS repository, t.name AS tag, ri.bashbrew_arch AS architecture,
-               x.digest AS index_digest, ri.manifest_digest AS manifest_digest,
-               ri.base_name AS base_name, ri.base_digest AS base_digest,
-               bt.digest AS base_current_digest, bt.last_updated AS base_last_updated,
-               (SELECT MIN(h2.first_seen) FROM tag_history h2
-                WHERE h2.tag_id = bt.id
-                  AND h2.first_seen > (SELECT MAX(h1.first_seen) FROM tag_history h1
-                                       WHERE h1.tag_id = bt.id
-                                         AND h1.digest = ri.base_digest)) AS moved_at,
-               ri.annotated AS annotated, b.parent_ref AS parent_ref,
-               ri.revision AS revision, b.git_commit AS library_commit,
-               ri.created AS created
-        FROM registry_indexes x
-        JOIN registry_images ri ON ri.index_id = x.id
-        JOIN tags t ON t.digest = x.digest
-        JOIN image_repositories r ON r.id = t.repository_id AND r.name = x.repository
-        LEFT JOIN builds b ON b.stanza_id = t.stanza_id AND b.architecture = ri.bashbrew_arch
-        LEFT JOIN image_repositories br ON br.name = ri.base_repository
-        LEFT JOIN tags bt ON bt.repository_id = br.id AND bt.name = ri.base_tag
-        WHERE x.status = 'ok'
+        SELECT read.*, b.parent_ref AS parent_ref, b.git_commit AS library_commit
+        FROM (
+            SELECT r.name AS repository, t.name AS tag, ri.bashbrew_arch AS architecture,
+                   x.digest AS index_digest, ri.manifest_digest AS manifest_digest,
+                   ri.base_name AS base_name, ri.base_digest AS base_digest,
+                   bt.digest AS base_current_digest, bt.last_updated AS base_last_updated,
+                   (SELECT MIN(h2.first_seen) FROM tag_history h2
+                    WHERE h2.tag_id = bt.id
+                      AND h2.first_seen > (SELECT MAX(h1.first_seen) FROM tag_history h1
+                                           WHERE h1.tag_id = bt.id
+                                             AND h1.digest = ri.base_digest)) AS moved_at,
+                   COALESCE(
+                       (SELECT ob.id FROM builds ob
+                        WHERE ob.stanza_id = t.stanza_id
+                          AND ob.architecture = ri.bashbrew_arch),
+                       (SELECT lb.id FROM stanza_tags lst
+                        JOIN stanzas ls ON ls.id = lst.stanza_id
+                        JOIN builds lb ON lb.stanza_id = ls.id
+                        WHERE lst.tag_id = t.id AND lb.architecture = ri.bashbrew_arch
+                          AND ls.maintained
+                        ORDER BY ls.position
+                        LIMIT 1)) AS build_id,
+                   ri.annotated AS annotated, ri.revision AS revision, ri.created AS created
+            FROM registry_indexes x
+            JOIN registry_images ri ON ri.index_id = x.id
+            JOIN tags t ON t.digest = x.digest
+            JOIN image_repositories r ON r.id = t.repository_id AND r.name = x.repository
+            LEFT JOIN image_repositories br ON br.name = ri.base_repository
+            LEFT JOIN tags bt ON bt.repository_id = br.id AND bt.name = ri.base_tag
+            WHERE x.status = 'ok'
+        ) AS read
+        LEFT JOIN builds b ON b.id = read.build_id
     ) AS image_builds
 """
 
