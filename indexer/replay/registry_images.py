@@ -18,8 +18,8 @@ digests are the *identity* of an image; the published digests replace them):
     last seen in;
   - ``org.opencontainers.image.base.name``/``.base.digest``: the parent the project's
     Dockerfile resolver finds in the corpus's Dockerfile head, and the published index
-    digest of that parent tag at the served snapshot (an image outside the corpus's
-    Hub gets a stand-in digest). Built ``FROM scratch`` (or ``oci-import``): no base
+    digest of that parent tag when the tag was built: at the oldest snapshot defining
+    the tag as it is served (an image outside the corpus's Hub gets a stand-in digest). Built ``FROM scratch`` (or ``oci-import``): no base
     annotations. No Dockerfile head in the corpus: no base annotations either, so a
     client has to check the layers;
   - ``org.opencontainers.image.created``: the image's ``last_pushed``.
@@ -27,9 +27,9 @@ digests are the *identity* of an image; the published digests replace them):
 :class:`RegistryOptions` makes a share of images **stale** (the base digest is that of
 another, older build of the parent), **pending** (the revision is another commit
 than the library's) or **bare** (no annotations but the bashbrew architecture), drawn by a hash of (repository, image, architecture), so aliases
-and every request agree. Because a child's index names its parent's digest, a parent
-that changes changes its children's digests too: the official images' build system
-rebuilds them.
+and every request agree. A tag whose definition did not change keeps its digest when
+its parent is built again: it becomes stale, as a published image does until the
+next rebuild.
 
 :class:`PublishedImages` computes all this lazily per (snapshot, repository) and keeps
 every body it generated, by digest, for the registry routes
@@ -112,7 +112,9 @@ class PublishedBuild:
     base_digest: str | None
     #: the annotated revision; ``None`` when the library has no source for it
     revision: str | None
-    #: the base digest was replaced by an older build of the parent (option)
+    #: the base digest is not the parent tag's current one: the parent was built again
+    #: since (between the snapshot the tag was built at and the served one), or the
+    #: option replaced it by an older build
     stale: bool
     #: the revision was replaced by an unpublished commit (option)
     pending: bool
@@ -237,6 +239,7 @@ class PublishedImages:
         attestations: list[dict[str, Any]] = []
         images = []
         builds = []
+        built_at = self._built_at(repository, view)
         for position, image in enumerate(view.images):
             manifest = self._manifests.get(image.digest)
             if manifest is None:
@@ -248,7 +251,13 @@ class PublishedImages:
             if image.variant:
                 platform["variant"] = image.variant
             build, annotations = self._annotations(
-                snapshot, repository, view.digest, arch, sources.get(arch), manifest, image
+                (snapshot, built_at),
+                repository,
+                view.digest,
+                arch,
+                sources.get(arch),
+                manifest,
+                image,
             )
             builds.append(build)
             entries.append(
@@ -288,9 +297,17 @@ class PublishedImages:
         )
         return PublishedTag(view=published, builds=tuple(builds))
 
+    def _built_at(self, repository: str, view: HubTagView) -> str:
+        """The oldest snapshot that defines the tag as it was built (its build time)."""
+        definition = self._corpus.tag_definitions(view.seen_in, repository).get(view.name)
+        for snapshot in self._corpus.snapshots:
+            if self._corpus.tag_definitions(snapshot.name, repository).get(view.name) == definition:
+                return snapshot.name
+        return view.seen_in
+
     def _annotations(
         self,
-        snapshot: str,
+        snapshots: tuple[str, str],
         repository: str,
         identity: str,
         arch: str,
@@ -320,13 +337,17 @@ class PublishedImages:
             parent = self._parent(source, arch)
             if parent is not None and parent != _SCRATCH:
                 base_name = parent
-                base_digest, from_hub = self._base_digest(snapshot, parent)
+                served, built_at = snapshots
+                current, from_hub = self._base_digest(served, parent)
+                base_digest, then = self._base_digest(built_at, parent)
+                if not then:
+                    base_digest = current
                 if (
                     from_hub
                     and _draw("stale", repository, identity, arch) < self.options.stale_share
                 ):
                     base_digest = _sha256(f"older-build|{base_digest}".encode())
-                    stale = True
+                stale = from_hub and base_digest != current
                 annotations["org.opencontainers.image.base.name"] = parent
                 annotations["org.opencontainers.image.base.digest"] = base_digest
         build = PublishedBuild(
