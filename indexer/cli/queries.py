@@ -1,4 +1,4 @@
-"""Query commands: show, children, explain, graph, history.
+"""Query commands: show, children, explain, graph, history, stale.
 
 REF is any form Docker accepts for an official image (CONTRACT §2); every command
 resolves it the same way (:func:`indexer.store.queries.resolve_tag`).
@@ -21,6 +21,7 @@ from indexer.cli.query_output import (
     print_explain,
     print_history,
     print_show,
+    print_stale,
 )
 from indexer.cli.render import echo_json
 from indexer.lineage.dot import to_dot
@@ -142,4 +143,25 @@ def history_command(cli: CliContext, ref: str, at: datetime | None, as_json: boo
         print_history(view)
 
 
-COMMANDS = (show_command, children_command, explain_command, graph_command, history_command)
+@click.command("stale", epilog=REF_HELP)
+@click.option("--base", "base", metavar="REF", help="Only images on this base (any of its tags).")
+@json_option
+@pass_cli
+def stale_command(cli: CliContext, base: str | None, as_json: bool) -> None:
+    """Images whose published build used a base digest that is no longer the base tag's
+    current one, oldest first, with the date the base moved."""
+    rows = _query(cli, lambda session: queries.stale_images(session, base))
+    if as_json:
+        echo_json([row.as_json() for row in rows])
+    else:
+        print_stale(rows)
+
+
+COMMANDS = (
+    show_command,
+    children_command,
+    explain_command,
+    graph_command,
+    history_command,
+    stale_command,
+)

@@ -8,7 +8,14 @@ from rich.console import Console
 
 from indexer.cli.render import print_table, stdout_console
 from indexer.lineage.graph import LineageGraph
-from indexer.store.queries import ChildRow, ExplainView, HistoryView, PlatformInfo, TagView
+from indexer.store.queries import (
+    ChildRow,
+    ExplainView,
+    HistoryView,
+    PlatformInfo,
+    StaleImage,
+    TagView,
+)
 
 __all__ = [
     "graph_json",
@@ -17,6 +24,7 @@ __all__ = [
     "print_explain",
     "print_history",
     "print_show",
+    "print_stale",
 ]
 
 
@@ -102,7 +110,7 @@ def print_children(rows: list[ChildRow]) -> None:
     console = _console()
     print_table(
         None,
-        ["depth", "image", "aliases", "architectures", "parent"],
+        ["depth", "image", "aliases", "architectures", "parent", "stale"],
         (
             (
                 row.depth,
@@ -110,6 +118,7 @@ def print_children(rows: list[ChildRow]) -> None:
                 ", ".join(row.aliases),
                 ", ".join(row.architectures),
                 ", ".join(row.parents),
+                ", ".join(row.stale),
             )
             for row in rows
         ),
@@ -140,7 +149,7 @@ def print_explain(view: ExplainView) -> None:
     several = len({p.stanza for p in view.platforms}) > 1
     print_table(
         None,
-        ["architecture", *(["stanza"] if several else []), "parent", "base", "size"],
+        ["architecture", *(["stanza"] if several else []), "parent", "base", "size", "published"],
         (
             (
                 p.architecture,
@@ -148,6 +157,7 @@ def print_explain(view: ExplainView) -> None:
                 p.parent or "-",
                 p.base.label if p.base else "-",
                 human_size(p.size),
+                _published(p.stale),
             )
             for p in view.platforms
         ),
@@ -220,3 +230,31 @@ def graph_json(graph: LineageGraph) -> dict[str, Any]:
             for e in graph.edges
         ],
     }
+
+
+def _published(stale: bool | None) -> str:
+    """The explain column: is the published image on its base's current build?"""
+    if stale is None:
+        return "-"
+    return "stale base" if stale else "current base"
+
+
+def print_stale(rows: list[StaleImage]) -> None:
+    """``indexer stale``: images on an outdated base build, oldest first."""
+    console = _console()
+    print_table(
+        None,
+        ["image", "architecture", "base", "base moved", "pending"],
+        (
+            (
+                f"{row.build.repository}:{row.build.tag}",
+                row.build.architecture,
+                row.build.base_name or "-",
+                (row.build.stale_since or "-")
+                + ("" if row.build.stale_since_exact else " (last push)"),
+                "yes" if row.build.pending else "",
+            )
+            for row in rows
+        ),
+        console,
+    )

@@ -9,11 +9,19 @@ CLI renders them as tables or as the JSON of CONTRACT §2). Modules:
 - :mod:`.descendants`: the stanzas built on a tag (one recursive query);
 - :mod:`.show`, :mod:`.children`, :mod:`.explain`, :mod:`.graph`, :mod:`.history`:
   one command each;
-- :mod:`.runs`: sync runs for ``indexer runs``.
+- :mod:`.runs`: sync runs for ``indexer runs``;
+- :mod:`.builds`: what the registry says each image was built on (``v_image_builds``).
 """
 
 from __future__ import annotations
 
+from indexer.store.queries.builds import (
+    RegistryBuild,
+    StaleImage,
+    registry_builds,
+    stale_images,
+    stale_marks,
+)
 from indexer.store.queries.chains import Chain, ChainLink, ancestor_chains
 from indexer.store.queries.children import ChildRow, children
 from indexer.store.queries.explain import ExplainView, PlatformFacts, SiblingView, explain_tag
@@ -31,16 +39,21 @@ __all__ = [
     "HistoryView",
     "PlatformFacts",
     "PlatformInfo",
+    "RegistryBuild",
     "ResolvedTag",
     "SiblingView",
+    "StaleImage",
     "TagView",
     "ancestor_chains",
     "children",
     "explain_tag",
     "latest_runs",
     "lineage_graph",
+    "registry_builds",
     "resolve_tag",
     "run_errors",
     "show_tag",
+    "stale_images",
+    "stale_marks",
     "tag_history",
 ]
