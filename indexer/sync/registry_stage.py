@@ -64,8 +64,6 @@ log = logging.getLogger("indexer.sync")
 
 #: indexes stored per writer job
 _BATCH = 50
-#: manifest reads in flight at once (the registry's pull limit is the real bound)
-_WORKERS = 8
 #: errors after which an answer is refused for good (stored, never asked again)
 _REJECTED = (DigestMismatchError, BodyTooLargeError, ShapeError)
 
@@ -190,7 +188,8 @@ async def _index_record(
 
 async def _read_indexes(reading: _Reading, targets: Sequence[tuple[str, str]]) -> None:
     ctx = reading.ctx
-    queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue(maxsize=_WORKERS * 2)
+    workers = ctx.settings.concurrency  # the pull budget, not this, bounds the pulls
+    queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue(maxsize=workers * 2)
     records: list[RegistryIndexRecord] = []
     manifests: list[tuple[str, list[str] | None, str | None]] = []
 
@@ -218,9 +217,9 @@ async def _read_indexes(reading: _Reading, targets: Sequence[tuple[str, str]]) -
                 await flush()
 
     async with asyncio.TaskGroup() as group:
-        for _ in range(_WORKERS):
+        for _ in range(workers):
             group.create_task(worker())
-        await ctx.feed(queue, targets, _WORKERS)
+        await ctx.feed(queue, targets, workers)
     await flush()
 
 
@@ -248,7 +247,7 @@ async def _check_layers(reading: _Reading, targets: Sequence[LayerCheckTarget]) 
         ctx.tally.registry_manifests_read += 1
         read.append((digest, found, None))
 
-    semaphore = asyncio.Semaphore(_WORKERS)
+    semaphore = asyncio.Semaphore(ctx.settings.concurrency)
 
     async def bounded(digest: str) -> None:
         async with semaphore:

@@ -223,3 +223,44 @@ async def test_bad_bodies_are_rejected_recorded_and_not_asked_again(
         replay.counters.reset()
         await sync_once(settings, only=("hello-world",))
         assert replay.counters.requests["registry_manifest"] == 0
+
+
+@pytest.mark.asyncio
+async def test_a_base_that_moves_makes_its_children_stale_since_then(
+    corpus: Corpus, database_url: str
+) -> None:
+    only = ("debian", "python")
+    async with ReplayServer(corpus, snapshot="dense-previous") as replay:
+        settings = replay_settings(replay, database_url)
+        await sync_once(settings, only=only)
+        replay.switch_snapshot("dense-current")
+        replay.counters.reset()
+        await sync_once(settings, only=only)
+        pulled = set(replay.counters.pulls)
+    # only indexes not read before are read: tags whose digest did not move are not
+    before_and_after = await query(
+        database_url,
+        "SELECT DISTINCT digest FROM v_tag_history WHERE first_seen < ("
+        " SELECT MAX(started_at) FROM v_sync_runs)",
+    )
+    assert pulled and not pulled & {row[0] for row in before_and_after}
+    rows = await query(
+        database_url,
+        "SELECT b.repository, b.tag, b.architecture, b.base_name, b.base_digest,"
+        " b.stale_since, b.stale_since_exact FROM v_image_builds b"
+        " WHERE b.stale AND b.stale_since_exact",
+    )
+    assert rows
+    for _, _, _, base_name, base_digest, stale_since, _ in rows:
+        repository, tag = base_name.split(":")
+        history = await query(
+            database_url,
+            "SELECT digest, first_seen FROM v_tag_history"
+            " WHERE repository = :r AND tag = :t ORDER BY first_seen",
+            r=repository,
+            t=tag,
+        )
+        digests = [digest for digest, _ in history]
+        assert base_digest in digests and digests[-1] != base_digest
+        moved = history[digests.index(base_digest) + 1][1]
+        assert str(moved) == str(stale_since)
