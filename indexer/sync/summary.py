@@ -165,6 +165,11 @@ def summary_lines(summary: SyncSummary) -> list[str]:
             f"since the last read (not paged); tags {tally.tags_added} added, "
             f"{tally.tags_changed} changed, {tally.tags_removed} removed"
         ),
+        (
+            f"registry: {tally.registry_indexes_read} indexes and "
+            f"{tally.registry_manifests_read} layer manifests read, "
+            f"{tally.registry_left_for_later} left for the next run (pull budget)"
+        ),
         f"errors: {tally.error_count} ({_counts(dict(sorted(tally.errors.items())))})",
         (
             f"requests: {total} ({_counts(requests.get('requests'))}), {rate:.1f}/s, "
