@@ -188,6 +188,8 @@ def replay_settings(database_url: str, replay_url: str, args: argparse.Namespace
         hub_url=f"{replay_url}/hub",
         github_api_url=f"{replay_url}/github-api",
         github_raw_url=f"{replay_url}/github-raw",
+        registry_url=f"{replay_url}/registry",
+        registry_auth_url=f"{replay_url}/registry-auth",
         concurrency=args.concurrency,
     )
 

@@ -15,7 +15,8 @@ The tree::
     │   ├── NotFoundError             404: the upstream does not have it
     │   ├── BodyTooLargeError         the answer exceeded the configured size cap
     │   ├── ForbiddenTargetError      a URL outside the allow-list; never requested
-    │   └── RequestStoppedError       not sent (or cut off) because the run is stopping
+    │   ├── RequestStoppedError       not sent (or cut off) because the run is stopping
+    │   └── DigestMismatchError       a manifest body whose sha256 is not the digest asked for
     ├── StoreError                    the database layer
     │   └── DatabaseUnavailableError  cannot connect (message masks the password)
     ├── NotIndexedError               a query for a tag the database does not know
@@ -32,10 +33,13 @@ in words for people, and :func:`describe` words any exception that way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 __all__ = [
     "BodyTooLargeError",
     "ConfigError",
     "DatabaseUnavailableError",
+    "DigestMismatchError",
     "DockerfileError",
     "ForbiddenTargetError",
     "ImageReferenceError",
@@ -157,11 +161,20 @@ class UpstreamError(IndexerError):
 
     kind = "upstream"
 
-    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str = "",
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(f"{message} ({url})" if url else message)
         self.message = message
         self.url = url
         self.status = status
+        #: the answer's headers, where one came (e.g. a 401's ``WWW-Authenticate``)
+        self.headers: Mapping[str, str] = headers or {}
 
 
 class RetryableUpstreamError(UpstreamError):
@@ -221,6 +234,12 @@ class RequestStoppedError(UpstreamError):
     """A request not sent, or cut off after the grace period, because the run is stopping."""
 
     kind = "stopped"
+
+
+class DigestMismatchError(UpstreamError):
+    """A manifest whose body does not hash to the digest it was asked for; rejected."""
+
+    kind = "digest-mismatch"
 
 
 class StoreError(IndexerError):

@@ -85,6 +85,17 @@ class Settings:
     #: run one sync immediately when ``indexer schedule`` starts
     run_at_start: bool = False
     log_level: str = "INFO"
+    #: the registry manifests are read from, and its token service
+    registry_url: str = "https://registry-1.docker.io"
+    registry_auth_url: str = "https://auth.docker.io"
+    #: Basic credentials for the token service; none: anonymous pulls
+    registry_username: str | None = None
+    registry_password: str | None = None
+    #: stop reading manifests once the registry's ``ratelimit-remaining`` is this low;
+    #: the next runs read the rest
+    registry_pull_reserve: int = 10
+    #: a manifest or index larger than this is cut off and recorded as an error
+    registry_max_manifest_bytes: int = 4 * 1024 * 1024
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -109,12 +120,18 @@ def _validate(settings: Settings) -> None:
             f"unsupported database {scheme!r}: use sqlite+aiosqlite:///FILE "
             "or postgresql+asyncpg://USER@HOST/DB",
         )
-    for key in ("hub_url", "github_api_url", "github_raw_url"):
+    for key in ("hub_url", "github_api_url", "github_raw_url", "registry_url", "registry_auth_url"):
         value: str = getattr(settings, key)
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(key, f"must be an http(s) URL, got {value!r}")
-    positive_ints = ("concurrency", "max_tries", "max_body_bytes", "hub_page_size")
+    positive_ints = (
+        "concurrency",
+        "max_tries",
+        "max_body_bytes",
+        "hub_page_size",
+        "registry_max_manifest_bytes",
+    )
     for key in positive_ints:
         if getattr(settings, key) < 1:
             raise ConfigError(key, "must be at least 1")
@@ -123,6 +140,10 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(key, "must be greater than 0")
     if not 0.0 <= settings.max_item_error_share <= 1.0:
         raise ConfigError("max_item_error_share", "must be between 0 and 1")
+    if settings.registry_pull_reserve < 0:
+        raise ConfigError("registry_pull_reserve", "must not be negative")
+    if (settings.registry_username is None) != (settings.registry_password is None):
+        raise ConfigError("registry_username", "set both registry_username and _password")
     if settings.backoff_base < 0:
         raise ConfigError("backoff_base", "must not be negative")
     if settings.misfire_grace_seconds < 1:

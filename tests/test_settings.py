@@ -19,7 +19,7 @@ def test_documented_file_holds_every_key_with_its_default() -> None:
     documented = tomllib.loads((PROJECT / "config" / "indexer.toml").read_text())["indexer"]
     defaults = Settings()
     keys = {f.name for f in dataclasses.fields(Settings)}
-    assert set(documented) | {"github_token"} == keys
+    assert set(documented) | {"github_token", "registry_username", "registry_password"} == keys
     for key, value in documented.items():
         expected = getattr(defaults, key)
         assert (tuple(value) if isinstance(value, list) else value) == expected, key

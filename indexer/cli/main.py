@@ -46,6 +46,7 @@ COMMANDS = {
     "schedule": "indexer.cli.schedule:schedule_command",
     "serve": "indexer.cli.serve:serve_command",
     "show": "indexer.cli.queries:show_command",
+    "stale": "indexer.cli.queries:stale_command",
     "sync": "indexer.cli.sync:sync_command",
 }
 

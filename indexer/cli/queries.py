@@ -1,4 +1,4 @@
-"""Query commands: show, children, explain, history (graph: :mod:`indexer.cli.graph`).
+"""Query commands: show, children, explain, history, stale (graph: :mod:`indexer.cli.graph`).
 
 REF is any form Docker accepts for an official image (CONTRACT §2); every command
 resolves it the same way (:func:`indexer.store.queries.resolve_tag`).
@@ -21,6 +21,7 @@ from indexer.cli.query_output import (
     print_explain,
     print_history,
     print_show,
+    print_stale,
 )
 from indexer.cli.render import echo_json, wide_option
 from indexer.lineage.history import parse_moment
@@ -129,3 +130,21 @@ def history_command(
         echo_json(view.as_json())
     else:
         print_history(view, wide=wide)
+
+
+@click.command("stale", epilog=REF_HELP)
+@click.option("--base", "base", metavar="REF", help="Only images on this base (any of its tags).")
+@json_option
+@wide_option
+@pass_cli
+def stale_command(cli: CliContext, base: str | None, as_json: bool, wide: bool) -> None:
+    """Images on a base build that is no longer the base tag's current one, oldest first.
+
+    Each row is a published image (tag and architecture) whose registry annotations
+    name a base digest the base tag has moved off, with the date it moved.
+    """
+    rows = query(cli, lambda session: queries.stale_images(session, base))
+    if as_json:
+        echo_json([row.as_json() for row in rows])
+    else:
+        print_stale(rows, wide=wide)

@@ -10,7 +10,14 @@ from indexer.cli.render import ARROW, Screen, plural, text_time
 
 if TYPE_CHECKING:
     from indexer.lineage.graph import LineageGraph
-    from indexer.store.queries import ChildRow, ExplainView, HistoryView, PlatformInfo, TagView
+    from indexer.store.queries import (
+        ChildRow,
+        ExplainView,
+        HistoryView,
+        PlatformInfo,
+        StaleImage,
+        TagView,
+    )
 
 __all__ = [
     "ancestor_lines",
@@ -21,6 +28,7 @@ __all__ = [
     "print_explain",
     "print_history",
     "print_show",
+    "print_stale",
 ]
 
 #: what a chain note says per architecture or per request, left out where chains are grouped
@@ -114,7 +122,7 @@ def _warnings(platforms: list[PlatformInfo]) -> list[tuple[str, list[str]]]:
 
 def print_children(rows: list[ChildRow], *, wide: bool = False) -> None:
     Screen.stdout(wide=wide).table(
-        ["depth", "image", "architectures", "parent", "aliases"],
+        ["depth", "image", "architectures", "parent", "aliases", "stale"],
         (
             (
                 row.depth,
@@ -122,6 +130,7 @@ def print_children(rows: list[ChildRow], *, wide: bool = False) -> None:
                 ", ".join(row.architectures),
                 ", ".join(row.parents),
                 ", ".join(row.aliases),
+                ", ".join(row.stale),
             )
             for row in rows
         ),
@@ -151,7 +160,7 @@ def print_explain(view: ExplainView, *, wide: bool = False) -> None:
     )
     several = len({p.stanza for p in view.platforms}) > 1
     screen.table(
-        ["architecture", *(["stanza"] if several else []), "parent", "base", "size"],
+        ["architecture", *(["stanza"] if several else []), "parent", "base", "size", "published"],
         (
             (
                 p.architecture,
@@ -159,6 +168,7 @@ def print_explain(view: ExplainView, *, wide: bool = False) -> None:
                 p.parent or "-",
                 p.base.label if p.base else "-",
                 human_size(p.size),
+                _published(p.stale),
             )
             for p in view.platforms
         ),
@@ -254,3 +264,29 @@ def graph_json(graph: LineageGraph) -> dict[str, Any]:
             for e in graph.edges
         ],
     }
+
+
+def _published(stale: bool | None) -> str:
+    """The explain column: is the published image on its base's current build?"""
+    if stale is None:
+        return "-"
+    return "stale base" if stale else "current base"
+
+
+def print_stale(rows: list[StaleImage], *, wide: bool = False) -> None:
+    """``indexer stale``: images on an outdated base build, oldest first."""
+    Screen.stdout(wide=wide).table(
+        ["image", "architecture", "base", "base moved", "pending"],
+        (
+            (
+                f"{row.build.repository}:{row.build.tag}",
+                row.build.architecture,
+                row.build.base_name or "-",
+                (text_time(row.build.stale_since) if row.build.stale_since else "-")
+                + ("" if row.build.stale_since_exact else " (last push)"),
+                "yes" if row.build.pending else "",
+            )
+            for row in rows
+        ),
+        keep=("image",),
+    )

@@ -11,6 +11,7 @@ import click
 
 from indexer.errors import IndexerError
 from indexer.replay import Corpus, CorpusError, ReplayServer
+from indexer.replay.registry_images import RegistryAccess, RegistryOptions
 
 __all__ = ["replay_command"]
 
@@ -64,6 +65,31 @@ async def _serve(server: ReplayServer) -> None:
     help="Largest burst of the rate limit (default: one second's worth).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault draws.")
+@click.option(
+    "--stale-share",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Fraction of images published on an older build of their base.",
+)
+@click.option(
+    "--pending-share",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Fraction of images whose published revision is not the library's commit.",
+)
+@click.option(
+    "--bare-share",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Fraction of images published without annotations (layer check needed).",
+)
+@click.option("--require-token", is_flag=True, help="Registry answers 401 without a token.")
+@click.option(
+    "--pull-limit",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Manifest GETs allowed (429 TOOMANYREQUESTS after).",
+)
 def replay_command(
     *,
     corpus_dir: Path,
@@ -76,8 +102,13 @@ def replay_command(
     rate_limit: float | None,
     rate_burst: float | None,
     seed: int,
+    stale_share: float,
+    pending_share: float,
+    bare_share: float,
+    require_token: bool,
+    pull_limit: int | None,
 ) -> None:
-    """Serve CORPUS_DIR as Docker Hub and GitHub would, for offline runs and tests.
+    """Serve CORPUS_DIR as Docker Hub, its registry and GitHub would, for offline runs and tests.
 
     Prints the INDEXER_* variables that point a sync at the server, then serves until
     interrupted.
@@ -95,6 +126,10 @@ def replay_command(
             rate_limit=rate_limit,
             rate_burst=rate_burst,
             seed=seed,
+            registry=RegistryOptions(
+                stale_share=stale_share, pending_share=pending_share, bare_share=bare_share
+            ),
+            registry_access=RegistryAccess(require_token=require_token, pull_limit=pull_limit),
         )
     except CorpusError as error:
         raise click.ClickException(str(error)) from None

@@ -13,7 +13,8 @@ Use it for offline runs, tests and benchmarks::
         assert replay.counters.requests["dockerfile"] == ...
 
 What the Hub serves at each snapshot is :func:`hub_tags_for` (rules in
-:mod:`indexer.replay.hub_view`); faults are described in :mod:`indexer.replay.faults`,
+:mod:`indexer.replay.hub_view`), with the digests of the registry's bodies
+(:mod:`indexer.replay.registry_images`); faults are described in :mod:`indexer.replay.faults`,
 counters in :mod:`indexer.replay.counters`, URL layout in :mod:`indexer.replay.server`.
 """
 

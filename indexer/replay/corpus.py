@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from indexer.errors import IndexerError
-from indexer.replay.library_tags import TagDefinition, tag_definitions
+from indexer.replay.library_tags import BuildSource, TagDefinition, tag_definitions, tag_sources
 
 __all__ = [
     "HUB_TIME_FORMAT",
@@ -213,6 +213,8 @@ class Corpus:
         self._blobs: dict[str, tuple[LibraryBlob, ...]] = {}
         self._definitions: dict[tuple[str, str], dict[str, TagDefinition]] = {}
         self._hub: dict[str, dict[str, HubTag]] = {}
+        self._layers: dict[str, dict[str, tuple[tuple[str, int], ...]]] = {}
+        self._sources: dict[tuple[str, str], dict[str, dict[str, BuildSource]]] = {}
         self._dockerfile_cache: dict[tuple[str, ...], bytes] = {}
 
     # --- snapshots -------------------------------------------------------------------
@@ -289,6 +291,19 @@ class Corpus:
             self._definitions[key] = definitions
         return definitions
 
+    def tag_sources(
+        self, snapshot: str, repository: str
+    ) -> Mapping[str, Mapping[str, BuildSource]]:
+        """``{tag: {architecture: source}}`` of ``repository`` in ``snapshot`` (empty if none)."""
+        key = (snapshot, repository)
+        sources = self._sources.get(key)
+        if sources is None:
+            data = self.library_file(snapshot, repository)
+            text = data.decode("utf-8", errors="replace") if data is not None else ""
+            sources = tag_sources(text)
+            self._sources[key] = sources
+        return sources
+
     # --- Hub facts -------------------------------------------------------------------
 
     @property
@@ -316,6 +331,25 @@ class Corpus:
                 )
             self._hub[repository] = tags
         return tags
+
+    def hub_layers(self, repository: str) -> Mapping[str, tuple[tuple[str, int], ...]]:
+        """``{platform digest: ((layer digest, size), ...)}`` of ``hub/<repository>.json.gz``.
+
+        Read apart from :meth:`hub_tags` (which skips the layers for speed), on first use.
+        """
+        layers = self._layers.get(repository)
+        if layers is None:
+            layers = {}
+            if repository in self._hub_names:
+                path = self.root / "hub" / f"{repository}.json.gz"
+                raw = json.loads(gzip.decompress(path.read_bytes()))
+                for entry in raw.get("tags", []):
+                    for platform in entry.get("platforms", []):
+                        layers[str(platform["digest"])] = tuple(
+                            (str(digest), int(size)) for digest, size in platform.get("layers", [])
+                        )
+            self._layers[repository] = layers
+        return layers
 
     # --- Dockerfile heads ------------------------------------------------------------
 

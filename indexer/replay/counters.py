@@ -3,7 +3,7 @@
 Kinds: ``branch_head`` (GitHub commits/{branch}), ``library_listing`` (GitHub
 contents/library), ``library_file`` (raw official-images library file), ``dockerfile``
 (any other raw file), ``hub_tags`` (Hub tag list), ``hub_repositories`` (Hub repository
-list of a namespace) and ``other`` (everything else).
+list of a namespace), ``registry_token``, ``registry_manifest`` (GET or HEAD) and ``other`` (everything else).
 Control requests (``/_replay/...``) are never counted.
 """
 
@@ -23,6 +23,8 @@ EndpointKind = Literal[
     "dockerfile",
     "hub_tags",
     "hub_repositories",
+    "registry_token",
+    "registry_manifest",
     "other",
 ]
 ENDPOINT_KINDS: Final[tuple[EndpointKind, ...]] = get_args(EndpointKind)
@@ -37,6 +39,8 @@ _PATTERNS: Final[tuple[tuple[re.Pattern[str], EndpointKind], ...]] = (
         "library_file",
     ),
     (re.compile(r"^/github-raw/.+"), "dockerfile"),
+    (re.compile(r"^/registry-auth/token$"), "registry_token"),
+    (re.compile(r"^/registry/v2/[^/]+/[^/]+/manifests/[^/]+$"), "registry_manifest"),
 )
 
 
@@ -65,7 +69,8 @@ class ReplayCounters:
       its status, 200);
     - ``paths[kind]``: every requested path with its query, in arrival order;
     - ``served[kind]``: the paths answered 200 with a complete body;
-    - ``faults[name]``: injected faults: ``fail``, ``truncate``, ``rate_limit``.
+    - ``faults[name]``: injected faults: ``fail``, ``truncate``, ``rate_limit``;
+    - ``pulls[reference]``: manifest GETs answered 200 (pulls), by tag or digest.
     """
 
     requests: Counter[str] = field(default_factory=Counter)
@@ -73,6 +78,7 @@ class ReplayCounters:
     paths: dict[str, list[str]] = field(default_factory=_path_lists)
     served: dict[str, list[str]] = field(default_factory=_path_lists)
     faults: Counter[str] = field(default_factory=Counter)
+    pulls: Counter[str] = field(default_factory=Counter)
 
     def record(self, kind: EndpointKind, path: str, status: int, *, complete: bool) -> None:
         """Count one answered request."""
@@ -86,6 +92,7 @@ class ReplayCounters:
         """Forget everything counted so far."""
         self.requests.clear()
         self.faults.clear()
+        self.pulls.clear()
         for kind in ENDPOINT_KINDS:
             self.statuses[kind].clear()
             self.paths[kind].clear()
@@ -102,4 +109,5 @@ class ReplayCounters:
             "paths": {kind: list(self.paths[kind]) for kind in ENDPOINT_KINDS},
             "served": {kind: list(self.served[kind]) for kind in ENDPOINT_KINDS},
             "faults": dict(self.faults),
+            "pulls": dict(self.pulls),
         }

@@ -25,7 +25,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from indexer.replay.corpus import HUB_TIME_FORMAT, Corpus
-from indexer.replay.hub_view import HubTagView, hub_tags_for, parse_hub_time
+from indexer.replay.hub_view import HubTagView, parse_hub_time
+from indexer.replay.registry_images import PublishedImages, published_images
 
 __all__ = ["ORDERINGS", "HubPages", "render_repository", "render_tag"]
 
@@ -144,19 +145,21 @@ class HubPages:
     loop keeps answering other requests meanwhile.
     """
 
-    def __init__(self, corpus: Corpus) -> None:
+    def __init__(self, corpus: Corpus, published: PublishedImages | None = None) -> None:
         self._corpus = corpus
+        self._published = published or published_images(corpus)
         self._views: dict[tuple[str, str], list[HubTagView]] = {}
         self._rendered: dict[tuple[str, str, str], list[bytes]] = {}
         self._pending: dict[tuple[str, str, str], asyncio.Future[list[bytes]]] = {}
         self._repositories: dict[str, list[dict[str, Any]]] = {}
 
     def views(self, snapshot: str, repository: str) -> list[HubTagView]:
-        """``hub_tags_for(corpus, snapshot, repository)``, cached."""
+        """``hub_tags_for(corpus, snapshot, repository)`` with the registry's published
+        digests (:mod:`indexer.replay.registry_images`), cached."""
         key = (snapshot, repository)
         views = self._views.get(key)
         if views is None:
-            views = hub_tags_for(self._corpus, snapshot, repository)
+            views = self._published.views(snapshot, repository)
             self._views[key] = views
         return views
 

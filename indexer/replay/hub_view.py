@@ -29,7 +29,11 @@ exactly what the replay serves):
 4. **Order.** Newest ``last_updated`` first, ties broken by tag name (ascending): what
    ``ordering=last_updated`` asks the Hub for.
 
-So on ``dense-current`` most tags serve the Hub file's digests (those that leave the
+These digests are an image's *identity*. What the replayed Hub lists is the digest of
+the registry's body for that image (:mod:`indexer.replay.registry_images` replaces
+each identity by the sha256 of the generated index or manifest), one to one.
+
+So on ``dense-current`` most tags serve the Hub file's images (those that leave the
 library or change after it get derived ones), and switching a server from
 ``dense-previous`` to ``dense-current`` changes exactly the digests (and times) of the
 tags whose definition changed in between; tags that appear are added, none removed.

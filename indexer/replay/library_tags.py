@@ -16,8 +16,16 @@ SharedTag) carried by several stanzas is defined by the union of their entries.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
-__all__ = ["TagBuild", "TagDefinition", "parse_paragraphs", "tag_definitions"]
+__all__ = [
+    "BuildSource",
+    "TagBuild",
+    "TagDefinition",
+    "parse_paragraphs",
+    "tag_definitions",
+    "tag_sources",
+]
 
 #: one architecture of a tag: (architecture, GitCommit, Directory, File)
 TagBuild = tuple[str, str, str, str]
@@ -95,3 +103,40 @@ def tag_definitions(text: str) -> dict[str, TagDefinition]:
         for tag in tags:
             builds.setdefault(tag, set()).update(entries)
     return {tag: frozenset(entries) for tag, entries in builds.items()}
+
+
+class BuildSource(NamedTuple):
+    """Where one architecture of a tag is built from, as the registry annotates it."""
+
+    git_repo: str
+    commit: str
+    directory: str
+    file: str
+    builder: str
+
+
+def tag_sources(text: str) -> dict[str, dict[str, BuildSource]]:
+    """``{tag: {architecture: source}}`` of the library file ``text``.
+
+    Where several stanzas carry a tag for the same architecture (a SharedTag on two
+    Windows versions), the first in file order wins, as it does for the Hub's index.
+    """
+    paragraphs = parse_paragraphs(text)
+    if not paragraphs:
+        return {}
+    defaults, stanzas = paragraphs[0], paragraphs[1:]
+    sources: dict[str, dict[str, BuildSource]] = {}
+    for stanza in stanzas:
+        tags = _split_list(stanza.get("tags", "")) + _split_list(stanza.get("sharedtags", ""))
+        arches = _split_list(stanza.get("architectures", "") or defaults.get("architectures", ""))
+        for arch in arches or ["amd64"]:
+            source = BuildSource(
+                _lookup("gitrepo", arch, stanza, defaults, ""),
+                _lookup("gitcommit", arch, stanza, defaults, ""),
+                _lookup("directory", arch, stanza, defaults, "."),
+                _lookup("file", arch, stanza, defaults, "Dockerfile"),
+                _lookup("builder", arch, stanza, defaults, ""),
+            )
+            for tag in tags:
+                sources.setdefault(tag, {}).setdefault(arch, source)
+    return sources

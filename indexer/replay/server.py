@@ -3,6 +3,9 @@
 - ``{url}/hub``: Docker Hub (:mod:`indexer.replay.hub_routes`);
 - ``{url}/github-api``: the GitHub REST API (:mod:`indexer.replay.github_routes`);
 - ``{url}/github-raw``: raw.githubusercontent.com (same module);
+- ``{url}/registry`` and ``{url}/registry-auth``: the registry and its token service
+  (:mod:`indexer.replay.registry_routes`, bodies from
+  :mod:`indexer.replay.registry_images`);
 - ``{url}/_replay/...``: control endpoints (:mod:`indexer.replay.control_routes`).
 
 Every non-control request goes through one middleware, in this order: latency sleep,
@@ -32,6 +35,12 @@ from indexer.replay.counters import ReplayCounters, classify
 from indexer.replay.faults import FaultSettings, RateDecision
 from indexer.replay.github_routes import add_github_routes
 from indexer.replay.hub_routes import add_hub_routes
+from indexer.replay.registry_images import PublishedImages, RegistryAccess, RegistryOptions
+from indexer.replay.registry_routes import (
+    REGISTRY_AUTH_PREFIX,
+    REGISTRY_PREFIX,
+    add_registry_routes,
+)
 from indexer.replay.responses import json_response, text_response
 from indexer.replay.state import STATE_KEY, ReplayState
 
@@ -141,6 +150,7 @@ def build_app(state: ReplayState) -> web.Application:
     app[STATE_KEY] = state
     add_hub_routes(app)
     add_github_routes(app)
+    add_registry_routes(app)
     add_control_routes(app)
     app.router.add_route("*", "/{tail:.*}", _not_found)
     return app
@@ -165,6 +175,8 @@ class ReplayServer:
         rate_limit: float | None = None,
         rate_burst: float | None = None,
         seed: int = 0,
+        registry: RegistryOptions | None = None,
+        registry_access: RegistryAccess | None = None,
     ) -> None:
         faults = FaultSettings(
             latency_ms=latency_ms,
@@ -173,7 +185,14 @@ class ReplayServer:
             rate_limit=rate_limit,
             rate_burst=rate_burst,
         )
-        self.state = ReplayState(corpus_dir, snapshot=snapshot, faults=faults, seed=seed)
+        self.state = ReplayState(
+            corpus_dir,
+            snapshot=snapshot,
+            faults=faults,
+            seed=seed,
+            registry=registry,
+            registry_access=registry_access,
+        )
         self.host = host
         self.port = port
         self._runner: web.AppRunner | None = None
@@ -247,12 +266,24 @@ class ReplayServer:
         """Base URL to use as ``INDEXER_GITHUB_RAW_URL``."""
         return f"{self.url}/github-raw"
 
+    @property
+    def registry_url(self) -> str:
+        """Base URL to use as ``INDEXER_REGISTRY_URL``."""
+        return f"{self.url}{REGISTRY_PREFIX}"
+
+    @property
+    def registry_auth_url(self) -> str:
+        """Base URL to use as ``INDEXER_REGISTRY_AUTH_URL``."""
+        return f"{self.url}{REGISTRY_AUTH_PREFIX}"
+
     def env(self) -> dict[str, str]:
         """The ``INDEXER_*`` variables that point a sync at this server."""
         return {
             "INDEXER_HUB_URL": self.hub_url,
             "INDEXER_GITHUB_API_URL": self.github_api_url,
             "INDEXER_GITHUB_RAW_URL": self.github_raw_url,
+            "INDEXER_REGISTRY_URL": self.registry_url,
+            "INDEXER_REGISTRY_AUTH_URL": self.registry_auth_url,
         }
 
     # --- control ---------------------------------------------------------------------
@@ -276,6 +307,26 @@ class ReplayServer:
     def faults(self) -> FaultSettings:
         """The fault settings in force."""
         return self.state.faults
+
+    @property
+    def published(self) -> PublishedImages:
+        """The indexes and manifests the registry serves (and the Hub's digests)."""
+        return self.state.published
+
+    def set_registry_access(
+        self,
+        *,
+        require_token: bool | _Unset = UNSET,
+        pull_limit: int | _Unset | None = UNSET,
+        token_realm: str | _Unset | None = UNSET,
+    ) -> RegistryAccess:
+        """Change the registry's knobs (a new ``pull_limit`` starts a fresh window)."""
+        given: dict[str, Any] = {
+            "require_token": require_token,
+            "pull_limit": pull_limit,
+            "token_realm": token_realm,
+        }
+        return self.state.set_registry_access(**{k: v for k, v in given.items() if v is not UNSET})
 
     def switch_snapshot(self, name: str) -> None:
         """Serve snapshot ``name`` from now on (``UnknownSnapshotError`` if unknown)."""

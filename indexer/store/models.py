@@ -12,6 +12,9 @@ migration 0002 (CONTRACT §4). Shape of the graph::
 
     fetch_cache (immutable content by id)   sync_runs ── sync_errors   sync_state (key/value)
 
+    registry_indexes (one per index digest read) ── registry_images (one per platform)
+    registry_manifests (platform manifests read for their layers, by digest)
+
 ``builds.parent_tag_id`` is the parent edge resolved to an indexed tag, when the
 parent is an official image the index knows. ``tags.stanza_id``/``tags.maintained``
 are denormalised from ``stanza_tags`` by the store's writes, so queries by alias
@@ -54,6 +57,9 @@ __all__ = [
     "HubImage",
     "ImageRepository",
     "LibraryFile",
+    "RegistryImage",
+    "RegistryIndex",
+    "RegistryManifest",
     "Stanza",
     "StanzaTag",
     "SyncError",
@@ -169,7 +175,11 @@ class Tag(Base):
     """A tag name known from a library file or from the Hub, with its Hub facts."""
 
     __tablename__ = "tags"
-    __table_args__ = (UniqueConstraint("repository_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("repository_id", "name"),
+        #: the registry's indexes are joined to their tags by digest
+        Index(None, "digest"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     repository_id: Mapped[int] = mapped_column(
@@ -387,3 +397,68 @@ class SyncState(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RegistryIndex(Base):
+    """An index (or single manifest) the registry served for a Hub digest; read once.
+
+    ``status`` is ``ok`` (its platforms are in ``registry_images``) or ``rejected``
+    (the body did not hash to the digest, was too large or unreadable: ``error`` says
+    why). Manifests are immutable: a digest stored here is never requested again.
+    """
+
+    __tablename__ = "registry_indexes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(100), unique=True)
+    #: the repository it was read from (a digest belongs to one repository)
+    repository: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RegistryImage(Base):
+    """One platform image of a registry index, with what its annotations say."""
+
+    __tablename__ = "registry_images"
+    __table_args__ = (
+        UniqueConstraint("index_id", "manifest_digest"),
+        Index(None, "base_repository", "base_tag"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    index_id: Mapped[int] = mapped_column(ForeignKey("registry_indexes.id", ondelete="CASCADE"))
+    manifest_digest: Mapped[str] = mapped_column(String(100))
+    os: Mapped[str] = mapped_column(String(50))
+    architecture: Mapped[str] = mapped_column(String(50))
+    variant: Mapped[str | None] = mapped_column(String(50))
+    #: ``com.docker.official-images.bashbrew.arch``, else derived from the platform
+    bashbrew_arch: Mapped[str] = mapped_column(String(50))
+    #: ``org.opencontainers.image.base.name``, normalised like ``builds.parent_ref``
+    base_name: Mapped[str | None] = mapped_column(Text)
+    base_repository: Mapped[str | None] = mapped_column(String(255))
+    base_tag: Mapped[str | None] = mapped_column(String(128))
+    base_digest: Mapped[str | None] = mapped_column(String(100))
+    created: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revision: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(Text)
+    #: the entry carries the official images' annotations (a revision at least)
+    annotated: Mapped[bool] = mapped_column(Boolean)
+    #: where no base annotation could be used: ``verified`` (the parent's layers
+    #: are a prefix of this image's) or ``mismatch``; NULL: not checked
+    layer_check: Mapped[str | None] = mapped_column(String(20))
+
+
+class RegistryManifest(Base):
+    """A platform manifest read for its layers (the layer check); read once per digest."""
+
+    __tablename__ = "registry_manifests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(100), unique=True)
+    #: layer digests in order; NULL when the manifest was rejected (see error)
+    layers: Mapped[list[str] | None] = mapped_column(JSONValue)
+    error: Mapped[str | None] = mapped_column(Text)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

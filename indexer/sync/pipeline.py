@@ -18,7 +18,9 @@ One run, in order:
 5. link every parent reference to the indexed tag it names, and to the stanza that tag
    answers with per architecture (``link_parents``, once and set-based), when a write
    of this run or of a killed earlier one marked the links stale (``links.stale``);
-6. store the counts and status on the run (:func:`_verdict`): ``ok``; ``partial``
+6. read the registry's indexes that are not stored yet, and the layers where the
+   annotations give no base (:mod:`indexer.sync.registry_stage`; within the pull budget);
+7. store the counts and status on the run (:func:`_verdict`): ``ok``; ``partial``
    (scattered item errors); ``interrupted`` (the graceful stop: no request leaves any
    more, those in flight get a few seconds, what was fetched is written); ``failed``
    (a fatal error, raised again; or an upstream that never answered usably, or more
@@ -56,12 +58,14 @@ from indexer.store.writes import link_parents
 from indexer.sync.hub_stage import run_hub_stage
 from indexer.sync.library_stage import COMMIT_KEY, run_library_stage, usable_etag
 from indexer.sync.progress import ProgressDisplay, showing
+from indexer.sync.registry_stage import run_registry_stage
 from indexer.sync.run_context import INCREMENTAL_PAGE_SIZE, RunContext
 from indexer.sync.store_thread import StoreThread
 from indexer.sync.summary import SyncSummary, SyncTally
 from indexer.upstream.github import GitHubClient
 from indexer.upstream.http import UpstreamHttp
 from indexer.upstream.hub import HubClient
+from indexer.upstream.registry import RegistryClient
 
 __all__ = ["run_sync"]
 
@@ -221,12 +225,15 @@ async def _stages_with(
         finally:
             flusher.cancel()
             await asyncio.wait([flusher])
-        await ctx.reader.close()
         await ctx.flush_errors()
         # parent_tag_id follows library files and new tags, parent_stanza_id library
         # files and repositories no longer maintained: each such write marked the links
         # stale in its own transaction, so this also finishes a killed run's linking
         await ctx.writer.run_job(_link_parents_if_stale)
+        if ctx.registry is not None and not ctx.stopping:
+            await run_registry_stage(ctx, ctx.registry, only=only)
+            await ctx.flush_errors()
+        await ctx.reader.close()
         await ctx.writer.close()
 
     async with asyncio.TaskGroup() as group:
@@ -308,6 +315,7 @@ async def _run(
                 database.url, name="reader", queue_size=max(8, settings.concurrency)
             ),
             tally=tally,
+            registry=RegistryClient(http, settings),
             stop=stop,
         )
         try:

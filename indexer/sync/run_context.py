@@ -27,6 +27,7 @@ from indexer.sync.summary import SyncTally
 from indexer.upstream.github import GitHubClient
 from indexer.upstream.http import RequestStats
 from indexer.upstream.hub import HubClient
+from indexer.upstream.registry import RegistryClient
 
 __all__ = ["INCREMENTAL_PAGE_SIZE", "RunContext", "error_kind"]
 
@@ -66,6 +67,8 @@ class RunContext:
     #: fetch-cache lookups (reads only)
     reader: StoreThread
     tally: SyncTally
+    #: manifests by digest (the registry stage)
+    registry: RegistryClient | None = None
     #: set: take no new work, finish what is in flight (a graceful stop)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     #: marks the parent links stale in the first write job that needs it (writer only)

@@ -55,6 +55,11 @@ class SyncTally:
     repositories_unmaintained: int = 0
     #: ``--only`` names the library does not list (each also an item error)
     not_listed: list[str] = field(default_factory=list)
+    #: registry indexes read (pulls), platform manifests read for the layer check
+    registry_indexes_read: int = 0
+    registry_manifests_read: int = 0
+    #: indexes (and manifests) left for the next run: the pull budget reached its reserve
+    registry_left_for_later: int = 0
     #: item errors by error kind
     errors: Counter[str] = field(default_factory=Counter)
     #: items not had because of an upstream failure other than 404 (retried next run)
@@ -182,6 +187,11 @@ def summary_lines(summary: SyncSummary) -> list[str]:
             f"{tally.hub_stopped_early} stopped early), {tally.hub_unchanged} unchanged "
             f"since the last read (not paged); tags {tally.tags_added} added, "
             f"{tally.tags_changed} changed, {tally.tags_removed} removed"
+        ),
+        (
+            f"registry: {tally.registry_indexes_read} indexes and "
+            f"{tally.registry_manifests_read} layer manifests read, "
+            f"{tally.registry_left_for_later} left for the next run (pull budget)"
         ),
         f"errors: {tally.error_count} ({_counts(dict(sorted(tally.errors.items())))})",
         (

@@ -28,7 +28,7 @@ Rate limits: every answer's rate-limit headers pace its host; a ``429`` (or GitH
 (`RequestStats.rate_limited`); see :mod:`indexer.upstream.pacing`.
 
 Reachability: each request belongs to an *upstream*, named after the configured base
-URL it lies under (`UPSTREAM_NAMES`; a registry client adds its own with
+URL it lies under (`UPSTREAM_NAMES`; another client may add its own with
 `UpstreamHttp.name_upstream`). An upstream that has not answered one request usably
 this run, when a request to it gives up, is *unreachable*: that request and every
 later one to it fail at once with `UpstreamUnreachableError` (naming the upstream and
@@ -97,6 +97,8 @@ UPSTREAM_NAMES: Mapping[str, str] = {
     "hub_url": "Docker Hub",
     "github_api_url": "GitHub API",
     "github_raw_url": "GitHub raw files",
+    "registry_url": "Docker Hub registry",
+    "registry_auth_url": "Docker Hub registry auth",
 }
 _CONDITIONAL_HEADERS = ("if-none-match", "if-modified-since")
 #: slot priority per request kind, lower first (see `indexer.upstream.slots`): the
@@ -392,12 +394,15 @@ class UpstreamHttp:
         kind: str,
         decode: Callable[[Response], T],
         headers: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
     ) -> T:
         """GET ``url`` and return ``decode(response)``, retrying per the module policy.
 
         ``kind`` names the endpoint in the statistics. ``decode`` runs inside the
         retry loop: a `ValueError` from it (bad JSON, `ShapeError`) is retried.
+        ``max_bytes`` caps this answer below ``settings.max_body_bytes``.
         """
+        cap = min(max_bytes or self._settings.max_body_bytes, self._settings.max_body_bytes)
         request_headers = dict(headers or {})
         request_headers.update(self._auth_headers(url))
         upstream = self._upstream(url)
@@ -408,7 +413,7 @@ class UpstreamHttp:
             if attempt > 1:
                 self.stats.retries[kind] += 1
             try:
-                response = await self._try_once(url, kind, request_headers, upstream)
+                response = await self._try_once(url, kind, request_headers, upstream, cap)
                 return self._decode(response, decode)
             except RetryableUpstreamError as exc:
                 failure = exc
@@ -445,7 +450,7 @@ class UpstreamHttp:
         return {}
 
     async def _try_once(
-        self, url: str, kind: str, headers: Mapping[str, str], upstream: _Upstream
+        self, url: str, kind: str, headers: Mapping[str, str], upstream: _Upstream, cap: int
     ) -> Response:
         """One try: pacer, slot, request, status check. Raises on every failure.
 
@@ -455,7 +460,7 @@ class UpstreamHttp:
         epoch = await self._acquire_slot(pacer, KIND_PRIORITY.get(kind, _DEFAULT_PRIORITY))
         try:
             self.stats.requests[kind] += 1
-            response = await self._send(url, headers, pacer)
+            response = await self._send(url, headers, pacer, cap)
         finally:
             self._slots.release()
         self.stats.statuses[response.status] += 1
@@ -486,7 +491,9 @@ class UpstreamHttp:
             self._slots.release()
             pacer.cancelled()
 
-    async def _send(self, url: str, headers: Mapping[str, str], pacer: HostPacer) -> Response:
+    async def _send(
+        self, url: str, headers: Mapping[str, str], pacer: HostPacer, cap: int
+    ) -> Response:
         """Send the GET and read the whole body, converting transport errors."""
         session = self._require_session()
         answered = False
@@ -497,8 +504,8 @@ class UpstreamHttp:
             ):
                 pacer.answered(answer.headers)  # the budget counts even if the body breaks
                 answered = True
-                self._check_declared_length(url, answer)
-                body = await self._read_body(url, answer)
+                self._check_declared_length(url, answer, cap)
+                body = await self._read_body(url, answer, cap)
                 return Response(url=url, status=answer.status, headers=answer.headers, body=body)
         except TimeoutError as exc:
             raise self._failure("timeout", "timed out", url) from exc
@@ -520,20 +527,18 @@ class UpstreamHttp:
             if not answered:
                 pacer.failed()
 
-    def _check_declared_length(self, url: str, answer: aiohttp.ClientResponse) -> None:
+    def _check_declared_length(self, url: str, answer: aiohttp.ClientResponse, cap: int) -> None:
         declared = answer.content_length
-        if declared is not None and declared > self._settings.max_body_bytes:
+        if declared is not None and declared > cap:
             self.stats.failures["too-large"] += 1
             raise BodyTooLargeError(
-                f"answer of {declared} bytes exceeds the cap of "
-                f"{self._settings.max_body_bytes} bytes",
+                f"answer of {declared} bytes exceeds the cap of {cap} bytes",
                 url=url,
                 status=answer.status,
             )
 
-    async def _read_body(self, url: str, answer: aiohttp.ClientResponse) -> bytes:
+    async def _read_body(self, url: str, answer: aiohttp.ClientResponse, cap: int) -> bytes:
         """Read the body chunk by chunk, stopping as soon as it passes the cap."""
-        cap = self._settings.max_body_bytes
         chunks: list[bytes] = []
         size = 0
         async for chunk in answer.content.iter_chunked(_CHUNK_BYTES):
@@ -564,7 +569,9 @@ class UpstreamHttp:
         self.stats.failures["status-other"] += 1
         location = response.headers.get("Location")
         detail = f" to {location}" if 300 <= status < 400 and location else ""
-        raise UpstreamError(f"unexpected status {status}{detail}", url=url, status=status)
+        raise UpstreamError(
+            f"unexpected status {status}{detail}", url=url, status=status, headers=response.headers
+        )
 
     def _rate_limited(
         self, response: Response, pacer: HostPacer, epoch: int

@@ -83,6 +83,7 @@ def test_explain_a_windows_tag(cli: Cli) -> None:
             "base": "Windows Server Core LTSC 2022",
             "size": SIZES["3.12-windowsservercore-ltsc2022"]["windows-amd64"],
             "digest": data["platforms"][0]["digest"],
+            "stale": None,  # the registry was not read
         }
     ]
 

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from indexer.cli.main import main
 from indexer.replay import Corpus, ReplayServer
-from indexer.replay.hub_view import hub_tags_for
+from indexer.replay.registry_images import published_images
 from indexer.settings import Settings
 from indexer.store.db import Database
 from indexer.sync import run_sync
@@ -31,6 +31,8 @@ def settings_for(replay: ReplayServer, database_url: str) -> Settings:
         hub_url=replay.hub_url,
         github_api_url=replay.github_api_url,
         github_raw_url=replay.github_raw_url,
+        registry_url=replay.registry_url,
+        registry_auth_url=replay.registry_auth_url,
         concurrency=16,
         backoff_base=0.01,
         backoff_max=0.2,
@@ -56,7 +58,8 @@ async def rows(database_url: str, sql: str) -> list[tuple[Any, ...]]:
 
 
 def digests(corpus: Corpus, snapshot: str, repository: str) -> dict[str, str]:
-    return {tag.name: tag.digest for tag in hub_tags_for(corpus, snapshot, repository)}
+    """The digests the replayed Hub lists (those of the registry's bodies)."""
+    return {tag.name: tag.digest for tag in published_images(corpus).views(snapshot, repository)}
 
 
 def as_utc_text(value: Any) -> str:

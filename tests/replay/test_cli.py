@@ -15,7 +15,13 @@ from click.testing import CliRunner
 from indexer.cli.replay import replay_command
 from tests.corpus import PROJECT_ROOT
 
-ENV_NAMES = ("INDEXER_HUB_URL", "INDEXER_GITHUB_API_URL", "INDEXER_GITHUB_RAW_URL")
+ENV_NAMES = (
+    "INDEXER_HUB_URL",
+    "INDEXER_GITHUB_API_URL",
+    "INDEXER_GITHUB_RAW_URL",
+    "INDEXER_REGISTRY_URL",
+    "INDEXER_REGISTRY_AUTH_URL",
+)
 
 
 def test_help_and_usage_errors(tmp_path: Path, corpus_dir: Path) -> None:

@@ -21,10 +21,16 @@ async def test_addresses_env_and_snapshot_control(
         "INDEXER_HUB_URL": f"{replay.url}/hub",
         "INDEXER_GITHUB_API_URL": f"{replay.url}/github-api",
         "INDEXER_GITHUB_RAW_URL": f"{replay.url}/github-raw",
+        "INDEXER_REGISTRY_URL": f"{replay.url}/registry",
+        "INDEXER_REGISTRY_AUTH_URL": f"{replay.url}/registry-auth",
     }
-    assert (replay.hub_url, replay.github_api_url, replay.github_raw_url) == tuple(
-        replay.env().values()
-    )
+    assert (
+        replay.hub_url,
+        replay.github_api_url,
+        replay.github_raw_url,
+        replay.registry_url,
+        replay.registry_auth_url,
+    ) == tuple(replay.env().values())
     with pytest.raises(UnknownSnapshotError):
         replay.switch_snapshot("nope")
     replay.switch_snapshot("meta-2024")

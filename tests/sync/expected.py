@@ -10,7 +10,8 @@ from pathlib import Path
 from indexer.errors import DockerfileError
 from indexer.parsing.dockerfile import OCI_IMPORT, resolve_build
 from indexer.parsing.library_file import LibraryFile, parse_library_file
-from indexer.replay import Corpus, hub_tags_for
+from indexer.replay import Corpus
+from indexer.replay.registry_images import published_images
 
 GITHUB = "https://github.com/"
 
@@ -92,7 +93,7 @@ def expected_hub(
     """(repository, tag) -> (index digest, {(os, architecture, variant): (digest, size)})."""
     hub = {}
     for repository in repositories:
-        for view in hub_tags_for(corpus, snapshot, repository):
+        for view in published_images(corpus).views(snapshot, repository):
             images = {
                 (image.os, image.architecture, image.variant): (image.digest, image.size)
                 for image in view.images

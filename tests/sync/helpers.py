@@ -50,6 +50,8 @@ def replay_settings(replay: ReplayServer, database_url: str, **changes: Any) -> 
         "hub_url": replay.hub_url,
         "github_api_url": replay.github_api_url,
         "github_raw_url": replay.github_raw_url,
+        "registry_url": replay.registry_url,
+        "registry_auth_url": replay.registry_auth_url,
     }
     return sync_settings(database_url, **{**upstreams, **changes})
 

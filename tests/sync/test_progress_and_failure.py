@@ -57,6 +57,7 @@ def test_summary_lines_name_counts_errors_requests_bytes_and_duration() -> None:
     text = "\n".join(lines)
     assert lines[0] == "sync run 7: partial in 2.5s"
     assert "errors: 1 (not-found 1)" in text
+    assert "registry: 0 indexes and 0 layer manifests read, 0 left for the next run" in text
     assert "requests: 10 (dockerfile 6, hub-tags 4), 4.0/s" in text
     assert "2.50 MB received" in text
     assert "tags 12 added" in text

@@ -108,7 +108,12 @@ async def test_a_next_link_to_another_host_is_not_followed(tmp_path: Path) -> No
         "/hub/v2/namespaces/library/repositories/app/tags",
     ]
     assert summary.status == "partial"
-    errors = await query(database_url, "SELECT item_kind, item, error_kind FROM sync_errors")
+    # (the made-up index digest is then asked of the registry, which does not have it)
+    errors = await query(
+        database_url,
+        "SELECT item_kind, item, error_kind FROM sync_errors"
+        " WHERE item_kind <> 'registry-manifest'",
+    )
     assert errors == [("hub-page", foreign_next, "forbidden-target")]
     # the page before the foreign link is kept; the repository is not reconciled
     assert await query(database_url, "SELECT tag, digest FROM v_tags WHERE digest IS NOT NULL") == [

@@ -134,6 +134,8 @@ def settings_for(base: str, **overrides: Any) -> Settings:
         "hub_url": f"{base}/hub",
         "github_api_url": f"{base}/github-api",
         "github_raw_url": f"{base}/github-raw",
+        "registry_url": f"{base}/registry",
+        "registry_auth_url": f"{base}/registry-auth",
         "backoff_base": 0.01,
         "backoff_max": 2.0,
         "max_tries": 4,

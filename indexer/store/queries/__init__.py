@@ -9,7 +9,8 @@ CLI renders them as tables or as the JSON of CONTRACT §2). Modules:
 - :mod:`.descendants`: the stanzas built on a tag (one recursive query);
 - :mod:`.show`, :mod:`.children`, :mod:`.explain`, :mod:`.graph`, :mod:`.history`:
   one command each;
-- :mod:`.runs`: sync runs for ``indexer runs``.
+- :mod:`.runs`: sync runs for ``indexer runs``;
+- :mod:`.builds`: what the registry says each image was built on (``v_image_builds``).
 
 The names below load their module on first use (PEP 562), so ``indexer show``
 imports the show query and what it needs, not every command's.
@@ -21,6 +22,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from indexer.store.queries.builds import (
+        RegistryBuild,
+        StaleImage,
+        registry_builds,
+        stale_images,
+        stale_marks,
+    )
     from indexer.store.queries.chains import Chain, ChainLink, ancestor_chains
     from indexer.store.queries.children import ChildRow, children
     from indexer.store.queries.explain import (
@@ -37,6 +45,11 @@ if TYPE_CHECKING:
 
 #: each public name and the module that defines it
 _MODULES = {
+    "RegistryBuild": "builds",
+    "StaleImage": "builds",
+    "registry_builds": "builds",
+    "stale_images": "builds",
+    "stale_marks": "builds",
     "Chain": "chains",
     "ChainLink": "chains",
     "ancestor_chains": "chains",
@@ -66,17 +79,22 @@ __all__ = [
     "HistoryView",
     "PlatformFacts",
     "PlatformInfo",
+    "RegistryBuild",
     "ResolvedTag",
     "SiblingView",
+    "StaleImage",
     "TagView",
     "ancestor_chains",
     "children",
     "explain_tag",
     "latest_runs",
     "lineage_graph",
+    "registry_builds",
     "resolve_tag",
     "run_errors",
     "show_tag",
+    "stale_images",
+    "stale_marks",
     "tag_history",
 ]
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from indexer.platforms import BASHBREW_ARCHES
+from indexer.store.queries.builds import stale_marks
 from indexer.store.queries.descendants import descendant_stanzas
 from indexer.store.queries.lookup import answering_stanzas, resolve_tag
 
@@ -36,6 +38,8 @@ class ChildRow:
     depth: int
     #: every distinct parent reference of those architectures, sorted
     parents: list[str]
+    #: the architectures whose published image sits on an outdated base build
+    stale: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +50,7 @@ class ChildRow:
             "parent": self.parent,
             "parents": self.parents,
             "depth": self.depth,
+            "stale": self.stale,
         }
 
 
@@ -81,4 +86,13 @@ async def children(session: AsyncSession, ref: str, *, recursive: bool = False) 
                 parents=list(parents),
             )
         )
-    return result
+    marks = await stale_marks(session, [(row.repository, row.tag) for row in result])
+    if not marks:
+        return result
+    return [
+        dataclasses.replace(
+            row,
+            stale=[a for a in row.architectures if (row.repository, row.tag, a) in marks],
+        )
+        for row in result
+    ]

@@ -20,6 +20,7 @@ from indexer.lineage.siblings import display_name, has_version_key, sibling_key
 from indexer.lineage.variants import classify_c_library, classify_variant
 from indexer.store.models import Build, HubImage, Stanza, Tag
 from indexer.store.queries.bases import base_distributions
+from indexer.store.queries.builds import registry_builds
 from indexer.store.queries.chains import ancestor_chains
 from indexer.store.queries.descendants import DescendantCounts, descendant_counts
 from indexer.store.queries.lookup import answering_stanzas, builds_by_stanza, resolve_tag
@@ -39,6 +40,9 @@ class PlatformFacts:
     #: compressed size on the Hub, in bytes
     size: int | None
     digest: str | None
+    #: the registry's image was built on a base build that is no longer current
+    #: (``v_image_builds.stale``); None until the registry has been read
+    stale: bool | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +52,7 @@ class PlatformFacts:
             "base": self.base.label if self.base else None,
             "size": self.size,
             "digest": self.digest,
+            "stale": self.stale,
         }
 
 
@@ -268,9 +273,11 @@ async def explain_tag(session: AsyncSession, ref: str) -> ExplainView:
         resolved.repository_id,
         [resolved.tag, *(name for stanza in stanzas for name in stanza.tags)],
     )
+    registry = await registry_builds(session, resolved.repository, resolved.tag)
     platforms = []
     for stanza, build in all_builds:
         facts = _facts_tag(stanza, hub)
+        published = registry.get(build.architecture)
         platforms.append(
             PlatformFacts(
                 architecture=build.architecture,
@@ -279,6 +286,7 @@ async def explain_tag(session: AsyncSession, ref: str) -> ExplainView:
                 base=bases.get(build.id),
                 size=facts.sizes.get(build.architecture) if facts else None,
                 digest=facts.image_digests.get(build.architecture) if facts else None,
+                stale=published.stale if published is not None else None,
             )
         )
     if not platforms and resolved.tag in hub:

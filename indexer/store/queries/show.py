@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from indexer.store.models import Build, HubImage, Stanza, Tag
+from indexer.store.queries.builds import RegistryBuild, registry_builds
 from indexer.store.queries.chains import Chain, ancestor_chains
 from indexer.store.queries.lookup import answering_stanzas_with_builds, resolve_tag
 
@@ -45,6 +46,8 @@ class PlatformInfo:
     ancestors_note: str | None = None
     #: the checks BuildKit would report for this build: [{"rule", "line", "message"}]
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    #: what the registry says this platform's published image was built on; None until read
+    registry: RegistryBuild | None = None
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -61,6 +64,7 @@ class PlatformInfo:
             "stanza": self.stanza,
             "constraints": self.constraints,
             "ancestors": self.ancestors,
+            "registry": self.registry.as_json() if self.registry is not None else None,
         }
         if self.ancestors_note:
             data["ancestors_note"] = self.ancestors_note
@@ -99,7 +103,9 @@ class TagView:
         return data
 
 
-def _platform(stanza: Stanza, build: Build, chain: Chain | None) -> PlatformInfo:
+def _platform(
+    stanza: Stanza, build: Build, chain: Chain | None, registry: RegistryBuild | None
+) -> PlatformInfo:
     return PlatformInfo(
         architecture=build.architecture,
         parent=build.parent_ref,
@@ -115,6 +121,7 @@ def _platform(stanza: Stanza, build: Build, chain: Chain | None) -> PlatformInfo
         ancestors=chain.refs if chain else [],
         ancestors_note=chain.note if chain else None,
         warnings=list(build.warnings or ()),
+        registry=registry,
     )
 
 
@@ -165,8 +172,9 @@ async def show_tag(session: AsyncSession, ref: str) -> TagView:
     chains = await ancestor_chains(
         session, [build.id for stanza_builds in builds.values() for build in stanza_builds]
     )
+    registry = await registry_builds(session, resolved.repository, resolved.tag)
     platforms = [
-        _platform(stanza, build, chains.get(build.id))
+        _platform(stanza, build, chains.get(build.id), registry.get(build.architecture))
         for stanza in stanzas
         for build in builds[stanza.id]
     ]
