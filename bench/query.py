@@ -801,9 +801,7 @@ async def sqlite_corpus(args: argparse.Namespace) -> dict[str, Any]:
             async with ReplayServer(Corpus(args.corpus), snapshot=SNAPSHOT) as replay:
                 settings = Settings(
                     database_url=url,
-                    hub_url=replay.hub_url,
-                    github_api_url=replay.github_api_url,
-                    github_raw_url=replay.github_raw_url,
+                    **replay.upstreams(),
                 )
                 await run_sync(settings, database)
             result["counts"] = await table_counts(database)

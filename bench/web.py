@@ -78,9 +78,7 @@ async def build_corpus_database(corpus: Path, database_url: str) -> float:
     async with ReplayServer(corpus, snapshot=SNAPSHOT) as replay:
         settings = Settings(
             database_url=database_url,
-            hub_url=replay.hub_url,
-            github_api_url=replay.github_api_url,
-            github_raw_url=replay.github_raw_url,
+            **replay.upstreams(),
             concurrency=16,
         )
         database = Database(database_url)

@@ -3,11 +3,7 @@
 Use it for offline runs, tests and benchmarks::
 
     async with ReplayServer(corpus_dir, snapshot="dense-current") as replay:
-        settings = settings.replace(
-            hub_url=replay.hub_url,
-            github_api_url=replay.github_api_url,
-            github_raw_url=replay.github_raw_url,
-        )
+        settings = settings.replace(**replay.upstreams())
         ...
         replay.switch_snapshot("current")
         assert replay.counters.requests["dockerfile"] == ...

@@ -276,15 +276,19 @@ class ReplayServer:
         """Base URL to use as ``INDEXER_REGISTRY_AUTH_URL``."""
         return f"{self.url}{REGISTRY_AUTH_PREFIX}"
 
+    def upstreams(self) -> dict[str, str]:
+        """The settings that point a sync at this server: ``settings.replace(**upstreams())``."""
+        return {
+            "hub_url": self.hub_url,
+            "github_api_url": self.github_api_url,
+            "github_raw_url": self.github_raw_url,
+            "registry_url": self.registry_url,
+            "registry_auth_url": self.registry_auth_url,
+        }
+
     def env(self) -> dict[str, str]:
         """The ``INDEXER_*`` variables that point a sync at this server."""
-        return {
-            "INDEXER_HUB_URL": self.hub_url,
-            "INDEXER_GITHUB_API_URL": self.github_api_url,
-            "INDEXER_GITHUB_RAW_URL": self.github_raw_url,
-            "INDEXER_REGISTRY_URL": self.registry_url,
-            "INDEXER_REGISTRY_AUTH_URL": self.registry_auth_url,
-        }
+        return {f"INDEXER_{key.upper()}": url for key, url in self.upstreams().items()}
 
     # --- control ---------------------------------------------------------------------
 

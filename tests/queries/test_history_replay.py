@@ -28,11 +28,7 @@ ONLY = ("teamspeak", "krakend")
 def settings_for(replay: ReplayServer, database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
-        hub_url=replay.hub_url,
-        github_api_url=replay.github_api_url,
-        github_raw_url=replay.github_raw_url,
-        registry_url=replay.registry_url,
-        registry_auth_url=replay.registry_auth_url,
+        **replay.upstreams(),
         concurrency=16,
         backoff_base=0.01,
         backoff_max=0.2,

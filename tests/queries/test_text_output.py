@@ -97,9 +97,10 @@ def test_piped_tables_are_tab_separated(cli: Cli) -> None:
     status, out, _ = cli.run("children", "debian:bookworm-slim")
     assert status == 0
     lines = out.splitlines()
-    assert lines[0].split("\t") == ["depth", "image", "architectures", "parent", "aliases"]
+    header = ["depth", "image", "architectures", "parent", "aliases", "stale"]
+    assert lines[0].split("\t") == header
     rows = [line.split("\t") for line in lines[1:]]
-    assert rows and all(len(row) == 5 for row in rows)
+    assert rows and all(len(row) == len(header) for row in rows)
     assert rows[0][:4] == [
         "1",
         "python:3.12.7-slim-bookworm",

@@ -46,14 +46,7 @@ def sync_settings(
 
 def replay_settings(replay: ReplayServer, database_url: str, **changes: Any) -> Settings:
     """:func:`sync_settings` pointing at every upstream of ``replay``."""
-    upstreams = {
-        "hub_url": replay.hub_url,
-        "github_api_url": replay.github_api_url,
-        "github_raw_url": replay.github_raw_url,
-        "registry_url": replay.registry_url,
-        "registry_auth_url": replay.registry_auth_url,
-    }
-    return sync_settings(database_url, **{**upstreams, **changes})
+    return sync_settings(database_url, **{**replay.upstreams(), **changes})
 
 
 async def sync_once(settings: Settings, **options: Any) -> SyncSummary:

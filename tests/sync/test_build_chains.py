@@ -78,7 +78,12 @@ async def test_views_hold_the_same_rows_with_and_without_the_closure_on_the_corp
         assert rows == with_closure[name], name
 
     await upgrade(database_url)
-    assert await _contract_views(database_url) == with_closure
+    after = await _contract_views(database_url)
+    # the views the closure serves are back as they were (the downgrade also dropped
+    # later revisions' tables, such as the registry's, which a sync would refill)
+    assert after.keys() == with_closure.keys()
+    for name in walking:
+        assert after[name] == with_closure[name], name
     # the migration's fill walks exactly the chains the sync kept
     assert sorted(await query(database_url, CHAINS_SQL)) == maintained
 

@@ -33,9 +33,7 @@ async def sync_corpus(corpus_dir: Path, database_url: str) -> None:
     async with ReplayServer(Corpus(corpus_dir), snapshot="dense-current") as replay:
         settings = Settings(
             database_url=database_url,
-            hub_url=replay.hub_url,
-            github_api_url=replay.github_api_url,
-            github_raw_url=replay.github_raw_url,
+            **replay.upstreams(),
             concurrency=16,
             backoff_base=0.01,
             backoff_max=0.2,
