@@ -31,7 +31,8 @@ and without ``--recursive``, ``explain``, ``graph`` with and without
 ``--descendants``, ``history``) and every SQL example of the README's "SQL views"
 section, and prints p50 and p99 against the goals (p99 under 50 ms and 200 ms), with
 the time spent in statements and in garbage collection. It also times the
-``build_chains`` refresh with nothing changed and after one base moved (rolled back).
+``build_chains`` and ``parent_refs`` refreshes with nothing changed and after one base
+moved (rolled back).
 ``--explain`` prints ``EXPLAIN (ANALYZE, BUFFERS)`` of the slowest statement of the
 slowest sample of every query over its goal.
 
@@ -78,6 +79,7 @@ from indexer.store import queries  # noqa: E402
 from indexer.store.closure import refresh_build_chains  # noqa: E402
 from indexer.store.db import Database  # noqa: E402
 from indexer.store.migrate import upgrade  # noqa: E402
+from indexer.store.parent_refs import refresh_parent_refs  # noqa: E402
 from indexer.store.writes import link_parents as link_parent_stanzas  # noqa: E402
 from indexer.sync import run_sync  # noqa: E402
 
@@ -767,6 +769,12 @@ async def closure_refresh(database: Database) -> dict[str, Any]:
         started = time.perf_counter()
         refresh = await refresh_build_chains(session)
         timings["unchanged"] = (refresh.written, round(time.perf_counter() - started, 2))
+        started = time.perf_counter()
+        counted = await refresh_parent_refs(session)
+        timings["parent_refs_unchanged"] = (
+            counted.written,
+            round(time.perf_counter() - started, 2),
+        )
         moved = await session.execute(
             text(
                 "UPDATE builds SET parent_stanza_id = ("
@@ -782,6 +790,12 @@ async def closure_refresh(database: Database) -> dict[str, Any]:
         timings["base_moved"] = (
             getattr(moved, "rowcount", 0),
             refresh.written,
+            round(time.perf_counter() - started, 2),
+        )
+        started = time.perf_counter()
+        counted = await refresh_parent_refs(session)
+        timings["parent_refs_base_moved"] = (
+            counted.written,
             round(time.perf_counter() - started, 2),
         )
         await session.rollback()
@@ -896,6 +910,14 @@ def _print(result: dict[str, Any]) -> None:
     print(
         f"build_chains refresh: nothing changed: {unchanged[0]} rows in {unchanged[1]} s; "
         f"{BASE_REF} moved ({moved[0]} builds): {moved[1]} rows in {moved[2]} s"
+    )
+    counted, counted_moved = (
+        result["closure"]["parent_refs_unchanged"],
+        result["closure"]["parent_refs_base_moved"],
+    )
+    print(
+        f"parent_refs refresh: nothing changed: {counted[0]} rows in {counted[1]} s; "
+        f"{BASE_REF} moved: {counted_moved[0]} rows in {counted_moved[1]} s"
     )
     _print_figures(result["figures"])
     print(f"total {result['total_seconds']} s")

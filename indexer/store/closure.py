@@ -73,16 +73,22 @@ _NEXT_BUILD = {
             ON nb.stanza_id = w.parent_stanza_id AND nb.architecture = w.architecture""",
 }
 
-#: walk the chain of every build that has none (its step-0 row is missing)
+#: walk the chain of every build that has none (its step-0 row is missing). The builds
+#: without one are an EXCEPT, which reads both sides whole before it answers a row: as an
+#: anti-join, PostgreSQL streamed it into the INSERT and, planning for an empty
+#: build_chains (a first sync), probed the table by sequential scan once per build while
+#: the INSERT filled it, quadratic in the builds.
 _WALK_MISSING = """
     INSERT INTO build_chains (build_id, steps, chain_build_id)
     WITH RECURSIVE walk (build_id, steps, chain_build_id, parent_stanza_id, architecture, path)
     AS (
         SELECT b.id, 0, b.id, b.parent_stanza_id, b.architecture, ',' || b.id || ','
-        FROM builds b
-        WHERE NOT EXISTS (
-            SELECT 1 FROM build_chains own WHERE own.build_id = b.id AND own.steps = 0
-        )
+        FROM (
+            SELECT id FROM builds
+            EXCEPT
+            SELECT build_id FROM build_chains WHERE steps = 0
+        ) missing
+        JOIN builds b ON b.id = missing.id
         UNION ALL
         SELECT w.build_id, w.steps + 1, nb.id, nb.parent_stanza_id, nb.architecture,
                w.path || nb.id || ','

@@ -22,7 +22,8 @@ are one index lookup. ``builds.parent_stanza_id`` is denormalised the same way b
 ``link_parents``: the stanza the parent tag answers with for the build's
 architecture, so the descendant walk goes from a stanza straight to its child builds.
 ``build_chains`` is the closure of that edge (:mod:`indexer.store.closure`), which
-``v_ancestors`` reads.
+``v_ancestors`` reads; ``parent_refs`` counts the images on each parent reference
+(:mod:`indexer.store.parent_refs`), which ``v_parent_refs`` reads.
 """
 
 from __future__ import annotations
@@ -295,6 +296,20 @@ class BuildChain(Base):
     )
     steps: Mapped[int] = mapped_column(Integer, primary_key=True)
     chain_build_id: Mapped[int] = mapped_column(Integer)
+
+
+class ParentRef(Base):
+    """A parent reference some build names, with the maintained repositories and images
+    (stanzas) that name it directly; kept by
+    :func:`indexer.store.parent_refs.refresh_parent_refs`, read by ``v_parent_refs``."""
+
+    __tablename__ = "parent_refs"
+
+    parent_ref: Mapped[str] = mapped_column(Text, primary_key=True)
+    parent_repository: Mapped[str | None] = mapped_column(String(255))
+    parent_tag: Mapped[str | None] = mapped_column(String(128))
+    repositories: Mapped[int] = mapped_column(Integer)
+    images: Mapped[int] = mapped_column(Integer)
 
 
 class HubImage(Base):

@@ -33,6 +33,7 @@ from indexer.store.models import (
     TagHistory,
     utcnow,
 )
+from indexer.store.parent_refs import refresh_parent_refs
 from indexer.store.records import BuildRecord, HubTagFacts, LibraryFileRecord, StanzaRecord
 
 __all__ = [
@@ -622,6 +623,7 @@ async def link_parents(session: AsyncSession) -> int:
     )
     changed += _rowcount(await session.execute(stmt))
     await refresh_build_chains(session)
+    await refresh_parent_refs(session)
     return changed
 
 

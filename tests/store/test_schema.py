@@ -54,6 +54,23 @@ CONTRACT_VIEWS = {
         "tags_removed",
         "errors",
     ],
+    "v_image_parents": [
+        "repository",
+        "canonical_tag",
+        "architecture",
+        "parent_ref",
+        "parent_repository",
+        "parent_tag",
+    ],
+    "v_image_ancestors": [
+        "repository",
+        "canonical_tag",
+        "architecture",
+        "depth",
+        "ancestor_repository",
+        "ancestor_tag",
+    ],
+    "v_parent_refs": ["parent_ref", "parent_repository", "parent_tag", "repositories", "images"],
 }
 
 
