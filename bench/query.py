@@ -59,11 +59,11 @@ from indexer.parsing import parse_library_file  # noqa: E402
 from indexer.platforms import bashbrew_arch, hub_platform  # noqa: E402
 from indexer.refs import normalize_ref, split_ref  # noqa: E402
 from indexer.store.db import Database  # noqa: E402
+from indexer.store.links import link_parents as link_parent_stanzas  # noqa: E402
 from indexer.store.migrate import upgrade  # noqa: E402
 from indexer.store.queries import children, show_tag  # noqa: E402
 from indexer.store.queries.chains import _LEVELS_SQL  # noqa: E402
 from indexer.store.queries.descendants import walk_sql  # noqa: E402
-from indexer.store.writes import link_parents as link_parent_stanzas  # noqa: E402
 
 DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 SNAPSHOT = "dense-current"

@@ -14,7 +14,7 @@ One run, in order:
    paged, nothing is lost;
 4. run, concurrently and sharing the semaphore: the library stage (skipped on 304;
    :mod:`indexer.sync.library_stage`), the Hub stage (:mod:`indexer.sync.hub_stage`)
-   and the store threads (:mod:`indexer.sync.store_thread`). A failure in one cancels the others;
+   and the store threads (:mod:`indexer.store.writer`). A failure in one cancels the others;
 5. link every parent reference to the indexed tag it names, and to the stanza that tag
    answers with per architecture (``link_parents``, once and set-based), when a write
    of this run or of a killed earlier one marked the links stale (``links.stale``);
@@ -37,15 +37,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from indexer.errors import NotFoundError, UpstreamError
 from indexer.settings import Settings
 from indexer.store.db import Database
+from indexer.store.links import link_parents
 from indexer.store.models import ImageRepository
 from indexer.store.runs import finish_run, record_item_errors, start_run
 from indexer.store.state import LINKS_STALE_KEY, delete_state, get_state
-from indexer.store.writes import link_parents
+from indexer.store.writer import StoreThread
 from indexer.sync.hub_stage import run_hub_stage
 from indexer.sync.library_stage import COMMIT_KEY, run_library_stage, usable_etag
 from indexer.sync.progress import ProgressDisplay, showing
 from indexer.sync.run_context import INCREMENTAL_PAGE_SIZE, RunContext
-from indexer.sync.store_thread import StoreThread
 from indexer.sync.summary import SyncSummary, SyncTally
 from indexer.upstream.github import GitHubClient
 from indexer.upstream.http import UpstreamHttp

@@ -1,5 +1,9 @@
 """Store threads: a thread of its own applies jobs to the store, one transaction each.
 
+The generic API: `StoreThread.run_job` (or `submit`) takes a job, an async function of
+a session, and runs it in one transaction on the thread; the store's writes
+(:mod:`indexer.store.writes`, :mod:`indexer.store.links`) are such functions.
+
 The pipeline runs two: the **writer** (every write of the run, in order) and the
 **reader** (fetch-cache lookups, so they wait neither for the busy fetching loop nor
 behind writes). A stage hands a job (an async function of a session) to
@@ -41,9 +45,14 @@ from sqlalchemy.engine import URL, Result, ScalarResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from indexer.store.db import SQLITE_BUSY_TIMEOUT_MS, Database, _configure_sqlite
+from indexer.store.db import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    Database,
+    configure_sqlite,
+    normalize_database_url,
+)
 
-__all__ = ["StoreAction", "StoreThread"]
+__all__ = ["StoreAction", "StoreThread", "running_writer"]
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +108,7 @@ def _sqlite_engine(url: URL) -> Engine:
         url.set(drivername="sqlite"),
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
-    event.listen(engine, "connect", _configure_sqlite)
+    event.listen(engine, "connect", configure_sqlite)
     return engine
 
 
@@ -271,3 +280,25 @@ class StoreThread:
             yield database.session
         finally:
             await database.dispose()
+
+
+@asynccontextmanager
+async def running_writer(
+    database_url: URL | str, *, name: str = "writer", queue_size: int = 32
+) -> AsyncIterator[StoreThread]:
+    """A started `StoreThread` on ``database_url``; on a clean exit its queued jobs finish.
+
+    For callers outside a sync run (tests that fill databases, benchmarks): they write
+    through the same thread and the same jobs as the pipeline.
+    """
+    url = normalize_database_url(database_url) if isinstance(database_url, str) else database_url
+    writer = StoreThread(url, name=name, queue_size=queue_size)
+    task = asyncio.create_task(writer.run())
+    try:
+        yield writer
+    except BaseException:
+        task.cancel()
+        await asyncio.wait([task])
+        raise
+    await writer.close()
+    await task
