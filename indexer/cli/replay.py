@@ -57,6 +57,13 @@ async def _serve(server: ReplayServer) -> None:
     help="Requests/s (429 above).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault draws.")
+@click.option(
+    "--synthetic-tags",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Deterministic synthetic Hub tags added to every repository (Docker Hub scale).",
+)
 @click.pass_context
 def replay_command(
     ctx: click.Context,
@@ -70,6 +77,7 @@ def replay_command(
     truncate_rate: float,
     rate_limit: float | None,
     seed: int,
+    synthetic_tags: int,
 ) -> None:
     """Serve CORPUS_DIR as Docker Hub and GitHub would, for offline runs and tests.
 
@@ -88,6 +96,7 @@ def replay_command(
             truncate_rate=truncate_rate,
             rate_limit=rate_limit,
             seed=seed,
+            synthetic_tags=synthetic_tags,
         )
     except CorpusError as error:
         click.echo(f"error: {error}", err=True)

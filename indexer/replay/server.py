@@ -163,6 +163,7 @@ class ReplayServer:
         truncate_rate: float = 0,
         rate_limit: float | None = None,
         seed: int = 0,
+        synthetic_tags: int = 0,
     ) -> None:
         faults = FaultSettings(
             latency_ms=latency_ms,
@@ -170,7 +171,9 @@ class ReplayServer:
             truncate_rate=truncate_rate,
             rate_limit=rate_limit,
         )
-        self.state = ReplayState(corpus_dir, snapshot=snapshot, faults=faults, seed=seed)
+        self.state = ReplayState(
+            corpus_dir, snapshot=snapshot, faults=faults, seed=seed, synthetic_tags=synthetic_tags
+        )
         self.host = host
         self.port = port
         self._runner: web.AppRunner | None = None

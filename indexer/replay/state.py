@@ -20,12 +20,18 @@ class ReplayState:
     """Everything the handlers read; switched and tuned while the server runs."""
 
     def __init__(
-        self, corpus: Corpus | Path, *, snapshot: str, faults: FaultSettings, seed: int
+        self,
+        corpus: Corpus | Path,
+        *,
+        snapshot: str,
+        faults: FaultSettings,
+        seed: int,
+        synthetic_tags: int = 0,
     ) -> None:
         self.corpus = corpus if isinstance(corpus, Corpus) else Corpus(corpus)
         self.snapshot: Snapshot = self.corpus.snapshot(snapshot)
         self.counters = ReplayCounters()
-        self.hub_pages = HubPages(self.corpus)
+        self.hub_pages = HubPages(self.corpus, synthetic_tags=synthetic_tags)
         self.plan = FaultPlan(seed)
         self.faults = faults
         self.bucket: TokenBucket | None = (
