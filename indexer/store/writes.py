@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, null, select, true, update
+from sqlalchemy import Table, bindparam, delete, insert, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
@@ -27,16 +27,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from indexer.platforms import bashbrew_arch
 from indexer.refs import split_ref
-from indexer.store.driver_rows import binder, chunks, executemany
+from indexer.store.driver_rows import chunks
+from indexer.store.hub_rows import hub_rows
 from indexer.store.models import (
     Build,
-    HubImage,
     ImageRepository,
     LibraryFile,
     Stanza,
     StanzaTag,
     Tag,
-    TagHistory,
     utcnow,
 )
 from indexer.store.records import (
@@ -157,8 +156,6 @@ _TAGS = cast(Table, Tag.__table__)
 _STANZAS = cast(Table, Stanza.__table__)
 _STANZA_TAGS = cast(Table, StanzaTag.__table__)
 _BUILDS = cast(Table, Build.__table__)
-_HUB_IMAGES = cast(Table, HubImage.__table__)
-_TAG_HISTORY = cast(Table, TagHistory.__table__)
 _REPOSITORIES = cast(Table, ImageRepository.__table__)
 _LIBRARY_FILES = cast(Table, LibraryFile.__table__)
 
@@ -220,37 +217,6 @@ _SET_TAG_STANZAS = (
     .where(_TAGS.c.id == bindparam("b_id"))
     .values(stanza_id=bindparam("b_stanza_id"), maintained=bindparam("b_maintained"))
 )
-_HUB_TAGS = select(
-    _TAGS.c.name, _TAGS.c.id, _TAGS.c.digest, _TAGS.c.first_seen, _TAGS.c.removed_at
-).where(_TAGS.c.repository_id == bindparam("b_repository"), _TAGS.c.name.in_(_ids("b_names")))
-_UPDATE_HUB_TAGS = (
-    update(_TAGS)
-    .where(_TAGS.c.id == bindparam("b_id"))
-    .values(
-        digest=bindparam("b_digest"),
-        media_type=bindparam("b_media_type"),
-        last_updated=bindparam("b_last_updated"),
-        tag_status=bindparam("b_tag_status"),
-        first_seen=bindparam("b_first_seen"),
-        last_seen=bindparam("b_now"),
-        removed_at=null(),
-    )
-)
-_DELETE_HUB_IMAGES = delete(_HUB_IMAGES).where(_HUB_IMAGES.c.tag_id.in_(_ids("b_ids")))
-_INSERT_HUB_IMAGES = insert(_HUB_IMAGES)
-_latest = _TAG_HISTORY.alias("latest")
-_CLOSE_HISTORY = (
-    update(_TAG_HISTORY)
-    .where(
-        _TAG_HISTORY.c.tag_id.in_(_ids("b_ids")),
-        _TAG_HISTORY.c.last_seen < bindparam("b_now"),
-        _TAG_HISTORY.c.first_seen
-        == select(func.max(_latest.c.first_seen))
-        .where(_latest.c.tag_id == _TAG_HISTORY.c.tag_id)
-        .scalar_subquery(),
-    )
-    .values(last_seen=bindparam("b_now"))
-)
 _SEEN_HUB_TAGS = select(_TAGS.c.id, _TAGS.c.name).where(
     _TAGS.c.repository_id == bindparam("b_repository"),
     _TAGS.c.first_seen.is_not(None),
@@ -282,7 +248,6 @@ class _Upserts:
     new_tags: Insert
     stanzas: Insert
     builds: Insert
-    history: Insert
     library_file: Insert
 
 
@@ -309,10 +274,6 @@ def _upserts(dialect: str) -> _Upserts:
         set_={key: builds.excluded[key] for key in _BUILD_COLUMNS},
         where=_changed(_BUILDS, builds, _BUILD_COLUMNS),
     )
-    history = base(_TAG_HISTORY)
-    history = history.on_conflict_do_update(
-        index_elements=["tag_id", "first_seen"], set_={"digest": history.excluded.digest}
-    )
     library_file = base(_LIBRARY_FILES)
     library_file = library_file.on_conflict_do_update(
         index_elements=["repository_id"],
@@ -322,49 +283,11 @@ def _upserts(dialect: str) -> _Upserts:
         },
         where=_changed(_LIBRARY_FILES, library_file, _FILE_COLUMNS),
     )
-    return _Upserts(new_tags, stanzas, builds, history, library_file)
+    return _Upserts(new_tags, stanzas, builds, library_file)
 
 
 def _upserts_for(session: AsyncSession) -> _Upserts:
     return _upserts(session.get_bind().dialect.name)
-
-
-# --- rows as tuples, in the column order of their statements ----------------------
-
-#: rows of the hub_images INSERT, in this column order
-_IMAGE_COLUMNS = (
-    "tag_id",
-    "os",
-    "architecture",
-    "variant",
-    "bashbrew_arch",
-    "digest",
-    "size",
-    "status",
-    "last_pushed",
-)
-_NEW_TAG_COLUMNS = (
-    "repository_id",
-    "name",
-    "maintained",
-    "digest",
-    "media_type",
-    "last_updated",
-    "tag_status",
-    "first_seen",
-    "last_seen",
-)
-_HISTORY_COLUMNS = ("tag_id", "digest", "first_seen", "last_seen")
-#: parameters of `_UPDATE_HUB_TAGS`, in the order the statement binds them
-_UPDATE_HUB_TAG_PARAMS = (
-    "b_digest",
-    "b_media_type",
-    "b_last_updated",
-    "b_tag_status",
-    "b_first_seen",
-    "b_now",
-    "b_id",
-)
 
 
 # --- library files -------------------------------------------------------------------
@@ -566,7 +489,9 @@ async def write_hub_tags(
 
     A tag whose digest is unchanged is not written at all (a no-change sync writes no
     row). A new digest replaces the tag's platform images and opens a new interval in
-    ``tag_history``; the previous interval is closed at ``now``.
+    ``tag_history``; the previous interval is closed at ``now``. The rows go to the
+    database through the backend's loader (:mod:`indexer.store.hub_rows`: COPY on
+    PostgreSQL, executemany on SQLite), as tuples.
 
     ``repository_id``, when the caller knows it, saves looking the repository up:
     then a page whose tags are all stored unchanged costs one SELECT.
@@ -574,14 +499,10 @@ async def write_hub_tags(
     now = now or utcnow()
     if repository_id is None:
         repository_id = await ensure_repository(session, repository)
+    loader = hub_rows(session)
     by_name = {record.name: record for record in records}
     names = sorted(by_name)
-    existing: dict[str, tuple[int, str | None, datetime | None, datetime | None]] = {}
-    for chunk in chunks(names):
-        for name, tag_id, digest, first_seen, removed_at in await session.execute(
-            _HUB_TAGS, {"b_repository": repository_id, "b_names": chunk}
-        ):
-            existing[name] = (tag_id, digest, first_seen, removed_at)
+    existing = await loader.stored(repository_id, names)
     added: list[str] = []
     changed: list[str] = []
     unchanged: list[str] = []
@@ -601,38 +522,31 @@ async def write_hub_tags(
         updated.append((name, current[0], current[2] or now))
     if not new_names and not updated:
         return HubWriteResult((), (), tuple(unchanged))
-    bound = binder(session.get_bind().dialect)
-    time = bound.time
+    time = loader.time
     bound_now = time(now)
     tag_ids = {name: existing[name][0] for name in names if name in existing}
     if new_names:
-        await executemany(
-            session,
-            bound,
-            _upserts_for(session).new_tags,
-            _NEW_TAG_COLUMNS,
-            [
-                (
-                    repository_id,
-                    name,
-                    False,
-                    (record := by_name[name]).digest,
-                    record.media_type,
-                    time(record.last_updated),
-                    record.tag_status,
-                    bound_now,
-                    bound_now,
-                )
-                for name in new_names
-            ],
+        tag_ids.update(
+            await loader.insert_tags(
+                repository_id,
+                [
+                    (
+                        repository_id,
+                        name,
+                        False,
+                        (record := by_name[name]).digest,
+                        record.media_type,
+                        time(record.last_updated),
+                        record.tag_status,
+                        bound_now,
+                        bound_now,
+                    )
+                    for name in new_names
+                ],
+            )
         )
-        tag_ids.update(await _tag_ids(session, repository_id, new_names))
     if updated:
-        await executemany(
-            session,
-            bound,
-            _UPDATE_HUB_TAGS,
-            _UPDATE_HUB_TAG_PARAMS,
+        await loader.update_tags(
             [
                 (
                     (record := by_name[name]).digest,
@@ -643,42 +557,30 @@ async def write_hub_tags(
                     bound_now,
                     tag_id,
                 )
-                for name, tag_id, first_seen in updated
+                for name, tag_id, first_seen in sorted(updated, key=lambda item: item[1])
             ],
+            now,
         )
-        for chunk in chunks(sorted(tag_id for _, tag_id, _ in updated)):
-            await session.execute(_DELETE_HUB_IMAGES, {"b_ids": chunk})
-            await session.execute(_CLOSE_HISTORY, {"b_ids": chunk, "b_now": now})
     written = sorted((*added, *changed), key=lambda name: tag_ids[name])
-    await executemany(
-        session,
-        bound,
-        _INSERT_HUB_IMAGES,
-        _IMAGE_COLUMNS,
-        [
-            row
-            for name in written
-            for row in _image_values(tag_ids[name], by_name[name].images, time)
-        ],
-    )
-    await executemany(
-        session,
-        bound,
-        _upserts_for(session).history,
-        _HISTORY_COLUMNS,
-        [
-            (tag_ids[name], digest, bound_now, bound_now)
-            for name in written
-            if (digest := by_name[name].digest) is not None
-        ],
-    )
+    images = [
+        row for name in written for row in _image_values(tag_ids[name], by_name[name].images, time)
+    ]
+    if images:
+        await loader.insert_images(images)
+    history = [
+        (tag_ids[name], digest, bound_now, bound_now)
+        for name in written
+        if (digest := by_name[name].digest) is not None
+    ]
+    if history:
+        await loader.upsert_history(history)
     return HubWriteResult(tuple(added), tuple(changed), tuple(unchanged))
 
 
 def _image_values(
     tag_id: int, images: Sequence[HubImageFacts], time: Callable[[datetime | None], Any]
 ) -> list[tuple[Any, ...]]:
-    """The hub_images rows of one tag, as `_IMAGE_COLUMNS` tuples: one per digest (images
+    """The hub_images rows of one tag, as `indexer.store.hub_rows.IMAGE_COLUMNS` tuples: one per digest (images
     without a digest are left out)."""
     seen: set[str] = set()
     rows = []

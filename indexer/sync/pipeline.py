@@ -97,6 +97,10 @@ async def _link_parents_if_stale(session: AsyncSession) -> int:
     return changed
 
 
+async def _nothing(_session: AsyncSession) -> None:
+    """An empty job: once it is done, every job queued before it is committed."""
+
+
 async def _hub_times(ctx: RunContext) -> dict[str, datetime | None] | None:
     """The Hub's repository list (name to last push), or ``None`` where it cannot be read."""
     try:
@@ -161,6 +165,7 @@ async def _stages_with(
         repositories = [name for name in only if name in known]
 
     async def library_and_hub() -> None:
+        started = time.perf_counter()
         flusher = asyncio.create_task(ctx.flush_errors_periodically())
         try:
             async with asyncio.TaskGroup() as stages:
@@ -176,10 +181,17 @@ async def _stages_with(
             await asyncio.wait([flusher])
         await ctx.reader.close()
         await ctx.flush_errors()
+        await ctx.writer.run_job(_nothing)  # the stages' writes are committed
+        seconds = ctx.tally.seconds
+        seconds["stages"] = time.perf_counter() - started
+        writing = ctx.writer.busy_seconds
         # parent_tag_id follows library files and new tags, parent_stanza_id library
         # files and repositories no longer maintained: each such write marked the links
         # stale in its own transaction, so this also finishes a killed run's linking
         await ctx.writer.run_job(_link_parents_if_stale)
+        seconds["relinking"] = ctx.writer.busy_seconds - writing
+        seconds["writing"] = writing
+        seconds["decoding"] = ctx.hub.decode_seconds + ctx.incremental_hub.decode_seconds
         await ctx.writer.close()
 
     async with asyncio.TaskGroup() as group:

@@ -52,6 +52,10 @@ class SyncTally:
     repositories_unmaintained: int = 0
     #: item errors by error kind
     errors: Counter[str] = field(default_factory=Counter)
+    #: where the time went, in seconds: ``stages`` (listing, fetching and writing, up to
+    #: the last write), ``decoding`` (Hub pages, CPU), ``writing`` (the writer thread's
+    #: transactions), ``relinking`` (the final ``link_parents``)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def error_count(self) -> int:
@@ -59,11 +63,12 @@ class SyncTally:
 
     def copy(self) -> SyncTally:
         """An independent copy (for the summary)."""
-        return dataclasses.replace(self, errors=Counter(self.errors))
+        return dataclasses.replace(self, errors=Counter(self.errors), seconds=dict(self.seconds))
 
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["errors"] = dict(sorted(self.errors.items()))
+        data["seconds"] = {key: round(value, 3) for key, value in sorted(self.seconds.items())}
         return data
 
 
