@@ -329,6 +329,12 @@ def report(figures: BackendFigures, args: argparse.Namespace) -> None:
     )
 
 
+def _report_now(figures: BackendFigures, args: argparse.Namespace) -> None:
+    if not args.json:
+        report(figures, args)
+        sys.stdout.flush()
+
+
 async def warm_up(replay_url: str, args: argparse.Namespace) -> None:
     """One unmeasured sync, so the replay server has rendered its answers and the OS
     has the corpus in its page cache: the benchmark measures the crawler, not them."""
@@ -349,8 +355,10 @@ async def main_async(args: argparse.Namespace) -> list[BackendFigures]:
             with tempfile.TemporaryDirectory(prefix="indexer-bench-") as folder:
                 url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
                 results.append(await bench_backend("sqlite", url, replay_url, args))
+                _report_now(results[-1], args)
         if args.postgres:
             results.append(await bench_postgres(args.postgres, replay_url, args))
+            _report_now(results[-1], args)
     return results
 
 
@@ -377,9 +385,6 @@ def main() -> None:
     results = asyncio.run(main_async(args))
     if args.json:
         print(json.dumps([asdict(result) for result in results], indent=2))
-        return
-    for result in results:
-        report(result, args)
 
 
 if __name__ == "__main__":
