@@ -35,6 +35,7 @@ task group cancels the other stages).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -328,5 +329,7 @@ async def running_writer(
         task.cancel()
         await asyncio.wait([task])
         raise
-    await writer.close()
+    if not task.done():
+        with contextlib.suppress(RuntimeError):  # the thread ended meanwhile: raised below
+            await writer.close()
     await task
