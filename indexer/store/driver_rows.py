@@ -17,14 +17,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from sqlalchemy import all_, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert, UpdateBase
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from indexer.store.models import UTCDateTime
 
-__all__ = ["BATCH", "Binder", "binder", "chunks", "executemany"]
+__all__ = ["BATCH", "Binder", "InList", "binder", "chunks", "executemany"]
 
 #: ids per expanding ``IN`` list (SQLite allows 32766 bound parameters)
 BATCH = 500
@@ -119,3 +124,37 @@ async def executemany(
         return
     sql = _driver_sql(session.get_bind().dialect, statement, names)
     await session.run_sync(_run_driver_sql, sql, rows)
+
+
+class InList(ColumnElement[bool]):
+    """``column IN (:name)`` for a list parameter ``name``; on PostgreSQL ``column =
+    ANY(:name)``, one array parameter, so the statement's text (and the plan asyncpg
+    prepares for it) does not change with the list's length. ``negate``: NOT IN."""
+
+    inherit_cache = True
+    _traverse_internals = [  # noqa: RUF012 - SQLAlchemy's own declaration
+        ("column", InternalTraversal.dp_clauseelement),
+        ("name", InternalTraversal.dp_string),
+        ("negate", InternalTraversal.dp_boolean),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], name: str, *, negate: bool = False) -> None:
+        self.column = column
+        self.name = name
+        self.negate = negate
+
+
+@compiles(InList)
+def _in_list(element: InList, compiler: Any, **kw: Any) -> str:
+    parameter: Any = bindparam(element.name, expanding=True)
+    clause = element.column.not_in(parameter) if element.negate else element.column.in_(parameter)
+    return str(compiler.process(clause, **kw))
+
+
+@compiles(InList, "postgresql")
+def _any_array(element: InList, compiler: Any, **kw: Any) -> str:
+    parameter = bindparam(element.name, type_=ARRAY(element.column.type))
+    clause = (
+        element.column != all_(parameter) if element.negate else element.column == any_(parameter)
+    )
+    return str(compiler.process(clause, **kw))

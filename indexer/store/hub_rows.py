@@ -118,6 +118,7 @@ INSERT INTO tags (repository_id, name, maintained, digest, media_type, last_upda
 SELECT $1, n, false, d, m, u, s, $7, $7
 FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) AS r(n, d, m, u, s)
 ON CONFLICT (repository_id, name) DO NOTHING
+RETURNING name, id
 """
 _PG_UPDATE_TAGS = """
 UPDATE tags SET digest = r.d, media_type = r.m, last_updated = r.u, tag_status = r.s,
@@ -179,11 +180,14 @@ class PostgresHubRows:
         driver = await self._driver()
         names, digests, media_types, updated, statuses = _columns(rows, 1, 3, 4, 5, 6)
         now = rows[0][7]
-        await driver.execute(
+        inserted = await driver.fetch(
             _PG_INSERT_TAGS, repository_id, names, digests, media_types, updated, statuses, now
         )
-        stored = await driver.fetch(_PG_STORED, repository_id, names)
-        return {row[0]: row[1] for row in stored}
+        ids = {row[0]: row[1] for row in inserted}
+        if len(ids) < len(names):  # stored meanwhile by another writer
+            stored = await driver.fetch(_PG_STORED, repository_id, names)
+            ids.update((row[0], row[1]) for row in stored)
+        return ids
 
     async def update_tags(self, rows: list[tuple[Any, ...]], now: datetime) -> None:
         driver = await self._driver()

@@ -27,7 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from indexer.platforms import bashbrew_arch
 from indexer.refs import split_ref
-from indexer.store.driver_rows import chunks
+from indexer.store.driver_rows import InList, chunks
 from indexer.store.hub_rows import hub_rows
 from indexer.store.models import (
     Build,
@@ -163,15 +163,10 @@ _STANZA_COLUMNS = ("position", "tags", "shared_tags", "architectures", "constrai
 _FILE_COLUMNS = ("name", "blob_sha", "commit_sha", "maintainers", "stanza_count", "error_count")
 
 
-def _ids(name: str) -> Any:
-    """An expanding parameter: ``IN (:name)`` takes a whole list."""
-    return bindparam(name, expanding=True)
-
-
 # --- statements that are the same on every backend ------------------------------------
 
 _TAG_IDS = select(_TAGS.c.name, _TAGS.c.id).where(
-    _TAGS.c.repository_id == bindparam("b_repository"), _TAGS.c.name.in_(_ids("b_names"))
+    _TAGS.c.repository_id == bindparam("b_repository"), InList(_TAGS.c.name, "b_names")
 )
 _STANZA_IDS = select(_STANZAS.c.canonical_tag, _STANZAS.c.id).where(
     _STANZAS.c.repository_id == bindparam("b_repository")
@@ -181,19 +176,19 @@ _STANZA_MEMBERS = select(
     _STANZA_TAGS.c.tag_id,
     _STANZA_TAGS.c.shared,
     _STANZA_TAGS.c.position,
-).where(_STANZA_TAGS.c.stanza_id.in_(_ids("b_ids")))
-_DELETE_MEMBERS = delete(_STANZA_TAGS).where(_STANZA_TAGS.c.stanza_id.in_(_ids("b_ids")))
+).where(InList(_STANZA_TAGS.c.stanza_id, "b_ids"))
+_DELETE_MEMBERS = delete(_STANZA_TAGS).where(InList(_STANZA_TAGS.c.stanza_id, "b_ids"))
 _INSERT_MEMBERS = insert(_STANZA_TAGS)
 _BUILD_KEYS = select(_BUILDS.c.id, _BUILDS.c.stanza_id, _BUILDS.c.architecture).where(
-    _BUILDS.c.stanza_id.in_(_ids("b_ids"))
+    InList(_BUILDS.c.stanza_id, "b_ids")
 )
-_DELETE_BUILDS = delete(_BUILDS).where(_BUILDS.c.id.in_(_ids("b_ids")))
+_DELETE_BUILDS = delete(_BUILDS).where(InList(_BUILDS.c.id, "b_ids"))
 _RETIRE_STANZAS = (
     update(_STANZAS)
     .where(
         _STANZAS.c.repository_id == bindparam("b_repository"),
         _STANZAS.c.maintained.is_(true()),
-        _STANZAS.c.id.not_in(_ids("b_written")),
+        InList(_STANZAS.c.id, "b_written", negate=True),
     )
     .values(maintained=False)
 )
@@ -223,7 +218,7 @@ _SEEN_HUB_TAGS = select(_TAGS.c.id, _TAGS.c.name).where(
     _TAGS.c.removed_at.is_(None),
 )
 _MARK_REMOVED = (
-    update(_TAGS).where(_TAGS.c.id.in_(_ids("b_ids"))).values(removed_at=bindparam("b_now"))
+    update(_TAGS).where(InList(_TAGS.c.id, "b_ids")).values(removed_at=bindparam("b_now"))
 )
 _SET_WATERMARK = (
     update(_REPOSITORIES)
@@ -631,11 +626,11 @@ _MAINTAINED_REPOSITORIES = select(_REPOSITORIES.c.id, _REPOSITORIES.c.name).wher
     _REPOSITORIES.c.maintained.is_(true())
 )
 _RETIRE_REPOSITORIES = (
-    update(_REPOSITORIES).where(_REPOSITORIES.c.id.in_(_ids("b_ids"))).values(maintained=False)
+    update(_REPOSITORIES).where(InList(_REPOSITORIES.c.id, "b_ids")).values(maintained=False)
 )
 _RETIRE_REPOSITORY_STANZAS = (
     update(_STANZAS)
-    .where(_STANZAS.c.repository_id.in_(_ids("b_ids")), _STANZAS.c.maintained.is_(true()))
+    .where(InList(_STANZAS.c.repository_id, "b_ids"), _STANZAS.c.maintained.is_(true()))
     .values(maintained=False)
 )
 
