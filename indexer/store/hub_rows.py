@@ -5,10 +5,11 @@ which point at a new digest) and hands the rows, as tuples, to the loader of the
 session's backend:
 
 - **PostgreSQL** (`PostgresHubRows`): on the session's own asyncpg connection, inside
-  its transaction. Platform images go in by ``COPY`` (``copy_records_to_table``: they
-  are always new rows, the old images of a changed tag are deleted first); tags and
-  history rows as arrays through ``unnest``, one set-based ``INSERT … ON CONFLICT`` /
-  ``UPDATE`` per table. Every statement has fixed text (ids as ``= ANY($n)`` arrays),
+  its transaction. New tags, their platform images and their history go in as arrays
+  through ``unnest``, in one statement (data-modifying CTEs: one round trip a page);
+  the platform images of changed tags by ``COPY`` (``copy_records_to_table``: their old
+  images are deleted first), the tags and history rows with one set-based ``UPDATE`` /
+  ``INSERT … ON CONFLICT`` per table. Every statement has fixed text (ids as ``= ANY($n)`` arrays),
   so asyncpg prepares each once per connection.
 - **SQLite** (`SqliteHubRows`): the driver's ``executemany`` on prepared statements
   (:mod:`indexer.store.driver_rows`), in the same transaction.
@@ -85,8 +86,15 @@ class HubRows(Protocol):
     async def stored(self, repository_id: int, names: Sequence[str]) -> dict[str, StoredTag]:
         """The stored tags among ``names``."""
 
-    async def insert_tags(self, repository_id: int, rows: list[tuple[Any, ...]]) -> dict[str, int]:
-        """Insert new tags (`NEW_TAG_COLUMNS`); answers their ids by name."""
+    async def insert_new_tags(
+        self,
+        repository_id: int,
+        tags: list[tuple[Any, ...]],
+        images: list[tuple[Any, ...]],
+    ) -> None:
+        """Insert new tags (`NEW_TAG_COLUMNS`), their platform images (`IMAGE_COLUMNS`,
+        with the tag's name in place of its id) and their first history interval
+        (from the tag's ``first_seen``), for the tags with a digest."""
 
     async def update_tags(self, rows: list[tuple[Any, ...]], now: datetime) -> None:
         """Rewrite changed tags (`UPDATED_TAG_COLUMNS`), drop their images, close their
@@ -112,13 +120,31 @@ _PG_STORED = """
 SELECT name, id, digest, first_seen, removed_at FROM tags
 WHERE repository_id = $1 AND name = ANY($2::text[])
 """
-_PG_INSERT_TAGS = """
-INSERT INTO tags (repository_id, name, maintained, digest, media_type, last_updated,
-                  tag_status, first_seen, last_seen)
-SELECT $1, n, false, d, m, u, s, $7, $7
-FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) AS r(n, d, m, u, s)
-ON CONFLICT (repository_id, name) DO NOTHING
-RETURNING name, id
+_PG_INSERT_NEW_TAGS = """
+WITH new_tags AS (
+    INSERT INTO tags (repository_id, name, maintained, digest, media_type, last_updated,
+                      tag_status, first_seen, last_seen)
+    SELECT $1, n, false, d, m, u, s, $7, $7
+    FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
+        AS r(n, d, m, u, s)
+    ON CONFLICT (repository_id, name) DO NOTHING
+    RETURNING id, name, digest
+), images AS (
+    INSERT INTO hub_images (tag_id, os, architecture, variant, bashbrew_arch, digest, size,
+                            status, last_pushed)
+    SELECT t.id, i.os, i.architecture, i.variant, i.bashbrew_arch, i.digest, i.size, i.status,
+           i.last_pushed
+    FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+                $14::bigint[], $15::text[], $16::timestamptz[])
+        AS i(tag, os, architecture, variant, bashbrew_arch, digest, size, status, last_pushed)
+    JOIN new_tags t ON t.name = i.tag
+    ORDER BY t.id
+), history AS (
+    INSERT INTO tag_history (tag_id, digest, first_seen, last_seen)
+    SELECT id, digest, $7, $7 FROM new_tags WHERE digest IS NOT NULL ORDER BY id
+    ON CONFLICT (tag_id, first_seen) DO UPDATE SET digest = excluded.digest
+)
+SELECT count(*) FROM new_tags
 """
 _PG_UPDATE_TAGS = """
 UPDATE tags SET digest = r.d, media_type = r.m, last_updated = r.u, tag_status = r.s,
@@ -151,7 +177,7 @@ def _columns(rows: list[tuple[Any, ...]], *picked: int) -> list[list[Any]]:
 
 
 class PostgresHubRows:
-    """`HubRows` through asyncpg: COPY for images, ``unnest`` arrays for the rest."""
+    """`HubRows` through asyncpg: ``unnest`` arrays, and COPY for changed tags' images."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -176,18 +202,22 @@ class PostgresHubRows:
         rows = await driver.fetch(_PG_STORED, repository_id, list(names))
         return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
 
-    async def insert_tags(self, repository_id: int, rows: list[tuple[Any, ...]]) -> dict[str, int]:
+    async def insert_new_tags(
+        self,
+        repository_id: int,
+        tags: list[tuple[Any, ...]],
+        images: list[tuple[Any, ...]],
+    ) -> None:
         driver = await self._driver()
-        names, digests, media_types, updated, statuses = _columns(rows, 1, 3, 4, 5, 6)
-        now = rows[0][7]
-        inserted = await driver.fetch(
-            _PG_INSERT_TAGS, repository_id, names, digests, media_types, updated, statuses, now
+        inserted = await driver.fetchval(
+            _PG_INSERT_NEW_TAGS,
+            repository_id,
+            *_columns(tags, 1, 3, 4, 5, 6),
+            tags[0][7],
+            *_columns(images, *range(len(IMAGE_COLUMNS))),
         )
-        ids = {row[0]: row[1] for row in inserted}
-        if len(ids) < len(names):  # stored meanwhile by another writer
-            stored = await driver.fetch(_PG_STORED, repository_id, names)
-            ids.update((row[0], row[1]) for row in stored)
-        return ids
+        if inserted != len(tags):
+            raise RuntimeError(f"{len(tags) - inserted} new tags were stored meanwhile")
 
     async def update_tags(self, rows: list[tuple[Any, ...]], now: datetime) -> None:
         driver = await self._driver()
@@ -282,10 +312,18 @@ class SqliteHubRows:
         rows = await self._names(_STORED, repository_id, names)
         return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
 
-    async def insert_tags(self, repository_id: int, rows: list[tuple[Any, ...]]) -> dict[str, int]:
-        await executemany(self._session, self._binder, _INSERT_TAGS, NEW_TAG_COLUMNS, rows)
-        found = await self._names(_TAG_IDS, repository_id, [row[1] for row in rows])
-        return {str(name): int(tag_id) for name, tag_id in found}
+    async def insert_new_tags(
+        self,
+        repository_id: int,
+        tags: list[tuple[Any, ...]],
+        images: list[tuple[Any, ...]],
+    ) -> None:
+        await executemany(self._session, self._binder, _INSERT_TAGS, NEW_TAG_COLUMNS, tags)
+        found = await self._names(_TAG_IDS, repository_id, [row[1] for row in tags])
+        ids = {str(name): int(tag_id) for name, tag_id in found}
+        await self.insert_images(sorted((ids[row[0]], *row[1:]) for row in images))
+        history = [(ids[row[1]], row[3], row[7], row[8]) for row in tags if row[3] is not None]
+        await self.upsert_history(sorted(history))
 
     async def update_tags(self, rows: list[tuple[Any, ...]], now: datetime) -> None:
         await executemany(self._session, self._binder, _UPDATE_TAGS, _UPDATE_TAG_PARAMS, rows)

@@ -519,28 +519,27 @@ async def write_hub_tags(
         return HubWriteResult((), (), tuple(unchanged))
     time = loader.time
     bound_now = time(now)
-    tag_ids = {name: existing[name][0] for name in names if name in existing}
     if new_names:
-        tag_ids.update(
-            await loader.insert_tags(
-                repository_id,
-                [
-                    (
-                        repository_id,
-                        name,
-                        False,
-                        (record := by_name[name]).digest,
-                        record.media_type,
-                        time(record.last_updated),
-                        record.tag_status,
-                        bound_now,
-                        bound_now,
-                    )
-                    for name in new_names
-                ],
-            )
+        await loader.insert_new_tags(
+            repository_id,
+            [
+                (
+                    repository_id,
+                    name,
+                    False,
+                    (record := by_name[name]).digest,
+                    record.media_type,
+                    time(record.last_updated),
+                    record.tag_status,
+                    bound_now,
+                    bound_now,
+                )
+                for name in new_names
+            ],
+            [row for name in new_names for row in _image_values(name, by_name[name].images, time)],
         )
     if updated:
+        updated.sort(key=lambda item: item[1])
         await loader.update_tags(
             [
                 (
@@ -552,31 +551,33 @@ async def write_hub_tags(
                     bound_now,
                     tag_id,
                 )
-                for name, tag_id, first_seen in sorted(updated, key=lambda item: item[1])
+                for name, tag_id, first_seen in updated
             ],
             now,
         )
-    written = sorted((*added, *changed), key=lambda name: tag_ids[name])
-    images = [
-        row for name in written for row in _image_values(tag_ids[name], by_name[name].images, time)
-    ]
-    if images:
-        await loader.insert_images(images)
-    history = [
-        (tag_ids[name], digest, bound_now, bound_now)
-        for name in written
-        if (digest := by_name[name].digest) is not None
-    ]
-    if history:
-        await loader.upsert_history(history)
+        images = [
+            row
+            for name, tag_id, _ in updated
+            for row in _image_values(tag_id, by_name[name].images, time)
+        ]
+        if images:
+            await loader.insert_images(images)
+        history = [
+            (tag_id, digest, bound_now, bound_now)
+            for name, tag_id, _ in updated
+            if (digest := by_name[name].digest) is not None
+        ]
+        if history:
+            await loader.upsert_history(history)
     return HubWriteResult(tuple(added), tuple(changed), tuple(unchanged))
 
 
 def _image_values(
-    tag_id: int, images: Sequence[HubImageFacts], time: Callable[[datetime | None], Any]
+    tag: int | str, images: Sequence[HubImageFacts], time: Callable[[datetime | None], Any]
 ) -> list[tuple[Any, ...]]:
-    """The hub_images rows of one tag, as `indexer.store.hub_rows.IMAGE_COLUMNS` tuples: one per digest (images
-    without a digest are left out)."""
+    """The hub_images rows of one tag, as `indexer.store.hub_rows.IMAGE_COLUMNS` tuples: one
+    per digest (images without a digest are left out). ``tag`` is the tag's id, or its
+    name for a tag not stored yet (`HubRows.insert_new_tags`)."""
     seen: set[str] = set()
     rows = []
     for image in images:
@@ -587,7 +588,7 @@ def _image_values(
         os_name, architecture, variant = image.os, image.architecture, image.variant or None
         rows.append(
             (
-                tag_id,
+                tag,
                 os_name,
                 architecture,
                 variant,

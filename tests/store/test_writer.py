@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -20,7 +21,8 @@ def _setter(key: str, gate: threading.Event | None = None) -> object:
     async def job(session: AsyncSession) -> str:
         await set_state(session, key, "1")
         if gate is not None:
-            gate.wait(10)  # holds the thread until the next job is queued
+            gate.wait(10)  # holds the thread until the next job is queued,
+            await asyncio.sleep(0)  # then lets its loop take it in
         return key
 
     return job
