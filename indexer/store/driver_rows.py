@@ -12,6 +12,7 @@ positional keeps the ordinary path.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -44,8 +45,10 @@ def _unbound(value: datetime | None) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def _sqlite_time(value: datetime | None) -> str | None:
-    """What ``UTCDateTime`` binds on SQLite (UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``), faster."""
+    """What ``UTCDateTime`` binds on SQLite (UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``), faster;
+    remembered, as a page's images share a few push times."""
     if value is None:
         return None
     if value.tzinfo is not UTC:

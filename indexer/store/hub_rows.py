@@ -19,7 +19,7 @@ No ORM instance and no dict per row: the rows are tuples in the column orders be
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
@@ -80,8 +80,8 @@ HISTORY_COLUMNS = ("tag_id", "digest", "first_seen", "last_seen")
 class HubRows(Protocol):
     """The statements of one Hub page write, on one backend, in the caller's transaction."""
 
-    def time(self, value: datetime | None) -> Any:
-        """A time as this loader's rows carry it."""
+    #: a time as this loader's rows carry it
+    time: Callable[[datetime | None], Any]
 
     async def stored(self, repository_id: int, names: Sequence[str]) -> dict[str, StoredTag]:
         """The stored tags among ``names``."""
@@ -182,9 +182,7 @@ class PostgresHubRows:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._connection: Any = None
-
-    def time(self, value: datetime | None) -> Any:
-        return _aware(value)
+        self.time: Callable[[datetime | None], Any] = _aware
 
     async def _driver(self) -> Any:
         """The asyncpg connection of the session, inside the session's transaction."""
@@ -295,9 +293,7 @@ class SqliteHubRows:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._binder = binder(session.get_bind().dialect)
-
-    def time(self, value: datetime | None) -> Any:
-        return self._binder.time(value)
+        self.time: Callable[[datetime | None], Any] = self._binder.time
 
     async def _names(self, statement: Any, repository_id: int, names: Sequence[str]) -> list[Any]:
         found: list[Any] = []
@@ -321,7 +317,8 @@ class SqliteHubRows:
         await executemany(self._session, self._binder, _INSERT_TAGS, NEW_TAG_COLUMNS, tags)
         found = await self._names(_TAG_IDS, repository_id, [row[1] for row in tags])
         ids = {str(name): int(tag_id) for name, tag_id in found}
-        await self.insert_images(sorted((ids[row[0]], *row[1:]) for row in images))
+        # names in order, ids in insertion order: the rows stay in id order
+        await self.insert_images([(ids[row[0]], *row[1:]) for row in images])
         history = [(ids[row[1]], row[3], row[7], row[8]) for row in tags if row[3] is not None]
         await self.upsert_history(sorted(history))
 

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
 
-from indexer.platforms import bashbrew_arch
+from indexer.platforms import bashbrew_arch as _bashbrew_arch
 from indexer.refs import split_ref
 from indexer.store.driver_rows import InList, chunks
 from indexer.store.hub_rows import hub_rows
@@ -570,6 +570,10 @@ async def write_hub_tags(
         if history:
             await loader.upsert_history(history)
     return HubWriteResult(tuple(added), tuple(changed), tuple(unchanged))
+
+
+#: the bashbrew name of a Hub platform, remembered (a handful of platforms, a million images)
+bashbrew_arch = functools.lru_cache(maxsize=256)(_bashbrew_arch)
 
 
 def _image_values(
