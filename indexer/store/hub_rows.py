@@ -135,10 +135,10 @@ WITH new_tags AS (
     SELECT t.id, i.os, i.architecture, i.variant, i.bashbrew_arch, i.digest, i.size, i.status,
            i.last_pushed
     FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
-                $14::bigint[], $15::text[], $16::timestamptz[])
-        AS i(tag, os, architecture, variant, bashbrew_arch, digest, size, status, last_pushed)
+                $14::bigint[], $15::text[], $16::timestamptz[]) WITH ORDINALITY
+        AS i(tag, os, architecture, variant, bashbrew_arch, digest, size, status, last_pushed, n)
     JOIN new_tags t ON t.name = i.tag
-    ORDER BY t.id
+    ORDER BY t.id, i.n
 ), history AS (
     INSERT INTO tag_history (tag_id, digest, first_seen, last_seen)
     SELECT id, digest, $7, $7 FROM new_tags WHERE digest IS NOT NULL ORDER BY id
@@ -188,11 +188,12 @@ class PostgresHubRows:
         """The asyncpg connection of the session, inside the session's transaction."""
         if self._connection is None:
             connection = await self._session.connection()
-            raw = await connection.get_raw_connection()
-            # SQLAlchemy begins the driver's transaction with its first statement
-            await connection.exec_driver_sql("SELECT 1")
-            self._connection = raw.driver_connection
-            assert self._connection.is_in_transaction()
+            driver: Any = (await connection.get_raw_connection()).driver_connection
+            if not driver.is_in_transaction():
+                # SQLAlchemy begins the driver's transaction with its first statement
+                await connection.exec_driver_sql("SELECT 1")
+            assert driver.is_in_transaction()
+            self._connection = driver
         return self._connection
 
     async def stored(self, repository_id: int, names: Sequence[str]) -> dict[str, StoredTag]:
