@@ -78,9 +78,9 @@ from indexer.settings import Settings  # noqa: E402
 from indexer.store import queries  # noqa: E402
 from indexer.store.closure import refresh_build_chains  # noqa: E402
 from indexer.store.db import Database  # noqa: E402
+from indexer.store.links import link_parents as link_parent_stanzas  # noqa: E402
 from indexer.store.migrate import upgrade  # noqa: E402
 from indexer.store.parent_refs import refresh_parent_refs  # noqa: E402
-from indexer.store.writes import link_parents as link_parent_stanzas  # noqa: E402
 from indexer.sync import run_sync  # noqa: E402
 
 DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

@@ -1,9 +1,10 @@
-"""Benchmark: a full sync of the corpus against the replay upstream, then a no-change sync.
+"""Benchmark: a full sync against the replay upstream, then a no-change sync, each as the
+whole ``indexer sync`` process.
 
 Usage::
 
     .venv/bin/python bench/sync.py [--corpus DIR] [--latency-ms 20] [--concurrency 16]
-                                   [--postgres URL] [--json]
+                                   [--synthetic-tags N] [--postgres URL] [--json]
     .venv/bin/python bench/sync.py --rate 100 [--burst 20] [--fail-rate 0.1]
                                    [--truncate-rate 0.02] [--seed N] [--json]
 
@@ -14,19 +15,25 @@ and truncated bodies; it prints the full sync's achieved requests/s as a share o
 events, and with faults, whether that run plus one rerun ends equal to a clean sync
 (the contract views compared row by row).
 
-The replay server (snapshot ``dense-current``, ``--latency-ms`` per request) runs in a
-child process, so it does not share the crawler's CPU. The sync runs into a fresh
-SQLite file (and, with ``--postgres URL``, also into a fresh PostgreSQL database
-created next to the one URL names). For each backend it prints:
+The replay server (snapshot ``dense-current``, ``--latency-ms`` per request, and with
+``--synthetic-tags N`` that many more tags per repository, Docker Hub's scale) runs in a
+child process. Each sync is ``python -m indexer sync --json`` in a child process of its
+own, into a fresh SQLite file (and, with ``--postgres URL``, also into a fresh
+PostgreSQL database created next to the one URL names), so start-up imports count.
+For each backend it prints:
 
-- the full sync: wall time, requests, requests per second, peak RSS of this process,
-  and the ratio of wall time to the ideal ``requests x latency / concurrency``
-  (goals: ratio at most 1.5 at concurrency 16, peak RSS under 300 MB);
-- the no-change second sync: requests, rows written (every internal table except
-  ``sync_runs``/``sync_errors``/``sync_state`` compared row by row; goal 0), and its
-  wall time as a fraction of the full sync (goal under 5%);
+- the full sync: wall time of the process, requests, the ideal ``requests x latency /
+  concurrency`` and the ratio to it (goals at concurrency 16: 1.5 on SQLite, 2.0 on
+  PostgreSQL at 2,000 synthetic tags; 1.5 on both at corpus scale), rows written per
+  second, the process' peak RSS (goal under 300 MB), and where the time went: start-up
+  and finish (the process around the run), the stages (listing, fetching and writing
+  up to the last write), within them decoding Hub pages and the writer thread's
+  transactions, and the final relinking of parents;
+- the no-change second sync: its requests by kind (goal: only the branch head and the
+  Hub repository list) and rows written (every internal table except
+  ``sync_runs``/``sync_errors``/``sync_state`` compared row by row; goal 0);
 - for comparison, the same no-change sync without the Hub's repository list
-  (``hub_repository_listing = false``: the first tag page of every repository).
+  (``INDEXER_HUB_REPOSITORY_LISTING=false``: the first tag page of every repository).
 """
 
 from __future__ import annotations
@@ -36,7 +43,6 @@ import asyncio
 import hashlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -44,7 +50,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +58,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from sqlalchemy import select  # noqa: E402 - after the path set-up above
+from sqlalchemy import func, select  # noqa: E402 - after the path set-up above
 
 from indexer.settings import Settings  # noqa: E402
 from indexer.store.db import Database  # noqa: E402
@@ -62,6 +68,8 @@ from indexer.sync import run_sync  # noqa: E402
 
 #: tables a no-change sync may write to
 AUDIT_TABLES = frozenset({"sync_runs", "sync_errors", "sync_state"})
+#: the only requests a no-change sync should make
+NO_CHANGE_KINDS = frozenset({"github-commit", "hub-repositories"})
 
 _REPLAY_CODE = """
 import asyncio, json, sys
@@ -69,10 +77,10 @@ from pathlib import Path
 from indexer.replay import ReplayServer
 
 async def serve():
-    faults = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}
+    options = json.loads(sys.argv[4])
     async with ReplayServer(Path(sys.argv[1]), snapshot=sys.argv[2],
-                            latency_ms=float(sys.argv[3]), **faults) as server:
-        if faults:
+                            latency_ms=float(sys.argv[3]), **options) as server:
+        if set(options) - {"synthetic_tags"}:
             await server.warm()
         print(server.url, flush=True)
         await asyncio.Event().wait()
@@ -85,13 +93,19 @@ COMPARED_VIEWS = ("v_tags", "v_parents", "v_ancestors", "v_tag_images")
 
 @dataclass
 class RunFigures:
-    """What one sync run measured."""
+    """What one ``indexer sync`` process measured."""
 
     wall_seconds: float
+    #: the run itself, as the sync reports it (the rest is start-up and finish)
+    run_seconds: float
     requests: int
-    requests_per_second: float
+    requests_by_kind: dict[str, int]
     status: str
     errors: int
+    peak_rss_mb: float
+    cpu_seconds: float
+    #: stages, decoding, writing, relinking (see the module docstring)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,17 +113,18 @@ class BackendFigures:
     """Both runs on one backend."""
 
     backend: str
+    synthetic_tags: int
     full: RunFigures
     ideal_seconds: float
     ratio: float
-    peak_rss_mb: float
+    rows: int
+    rows_per_second: float
     second: RunFigures
     rows_written: int
-    second_fraction: float
+    second_only_head_and_list: bool
     #: the no-change sync without the Hub's repository list
     without_list: RunFigures
     without_list_rows_written: int
-    without_list_fraction: float
 
 
 def default_corpus() -> Path:
@@ -119,13 +134,21 @@ def default_corpus() -> Path:
 
 @contextmanager
 def replay_process(
-    corpus: Path, snapshot: str, latency_ms: float, faults: dict[str, Any] | None = None
+    corpus: Path, snapshot: str, latency_ms: float, options: dict[str, Any] | None = None
 ) -> Iterator[str]:
-    """A replay server in a child process (``faults``: its fault options); yields its URL."""
+    """A replay server in a child process (``options``: its keyword options, faults and
+    synthetic tags); yields its base URL."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    extra = [json.dumps(faults)] if faults else []
     child = subprocess.Popen(
-        [sys.executable, "-c", _REPLAY_CODE, str(corpus), snapshot, str(latency_ms), *extra],
+        [
+            sys.executable,
+            "-c",
+            _REPLAY_CODE,
+            str(corpus),
+            snapshot,
+            str(latency_ms),
+            json.dumps(options or {}),
+        ],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -141,9 +164,47 @@ def replay_process(
         child.wait(timeout=10)
 
 
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MB (Linux reports KB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def sync_process(
+    database_url: str, replay_url: str, args: argparse.Namespace, **extra: str
+) -> RunFigures:
+    """``python -m indexer sync --json`` against the replay; wall time, RSS and CPU of it."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "INDEXER_DATABASE_URL": database_url,
+        "INDEXER_HUB_URL": f"{replay_url}/hub",
+        "INDEXER_GITHUB_API_URL": f"{replay_url}/github-api",
+        "INDEXER_GITHUB_RAW_URL": f"{replay_url}/github-raw",
+        "INDEXER_REGISTRY_URL": f"{replay_url}/registry",
+        "INDEXER_REGISTRY_AUTH_URL": f"{replay_url}/registry-auth",
+        "INDEXER_CONCURRENCY": str(args.concurrency),
+        **extra,
+    }
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "indexer", "sync", "--json"], stdout=out, stderr=err, env=env
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode != 0:
+            raise RuntimeError(f"indexer sync exited {child.returncode}: {err.read().decode()}")
+        summary = json.loads(out.read())
+    requests = summary["requests"]
+    return RunFigures(
+        wall_seconds=round(wall, 3),
+        run_seconds=summary["duration_seconds"],
+        requests=int(requests["requests_total"]),
+        requests_by_kind=dict(requests["requests"]),
+        status=summary["status"],
+        errors=sum(summary["counts"]["errors"].values()),
+        peak_rss_mb=round(usage.ru_maxrss / 1024, 1),
+        cpu_seconds=round(usage.ru_utime + usage.ru_stime, 2),
+        seconds=summary["counts"].get("seconds", {}),
+    )
 
 
 async def table_rows(database: Database) -> dict[str, set[str]]:
@@ -161,17 +222,38 @@ async def table_rows(database: Database) -> dict[str, set[str]]:
     return digests
 
 
+async def row_count(database: Database) -> int:
+    """Rows of every internal table (audit tables left out)."""
+    total = 0
+    async with database.session() as session:
+        for table in Base.metadata.sorted_tables:
+            if table.name not in AUDIT_TABLES:
+                total += int(await session.scalar(select(func.count()).select_from(table)) or 0)
+    return total
+
+
 def rows_changed(before: dict[str, set[str]], after: dict[str, set[str]]) -> int:
     """Rows added, changed or deleted between two digests."""
     return sum(len(before[name] ^ after[name]) for name in before)
 
 
-async def timed_sync(settings: Settings, database: Database) -> tuple[RunFigures, Any]:
+@dataclass
+class PacedRun:
+    """What one in-process sync run of the pacing bench measured."""
+
+    wall_seconds: float
+    requests: int
+    requests_per_second: float
+    status: str
+    errors: int
+
+
+async def paced_sync(settings: Settings, database: Database) -> tuple[PacedRun, Any]:
     started = time.perf_counter()
     summary = await run_sync(settings, database)
     wall = time.perf_counter() - started
     requests = int(summary.requests.get("requests_total", 0))
-    figures = RunFigures(
+    figures = PacedRun(
         wall_seconds=round(wall, 3),
         requests=requests,
         requests_per_second=round(requests / wall, 1) if wall else 0.0,
@@ -198,31 +280,37 @@ async def bench_backend(
     backend: str, database_url: str, replay_url: str, args: argparse.Namespace
 ) -> BackendFigures:
     await upgrade(database_url)
-    settings = replay_settings(database_url, replay_url, args)
     database = Database(database_url)
     try:
-        full, _ = await timed_sync(settings, database)
-        peak = peak_rss_mb()
+        full = await asyncio.to_thread(sync_process, database_url, replay_url, args)
+        rows = await row_count(database)
         before = await table_rows(database)
-        second, _ = await timed_sync(settings, database)
+        second = await asyncio.to_thread(sync_process, database_url, replay_url, args)
         after = await table_rows(database)
-        without_list, _ = await timed_sync(settings.replace(hub_repository_listing=False), database)
+        without_list = await asyncio.to_thread(
+            sync_process,
+            database_url,
+            replay_url,
+            args,
+            INDEXER_HUB_REPOSITORY_LISTING="false",
+        )
         after_without = await table_rows(database)
     finally:
         await database.dispose()
     ideal = full.requests * args.latency_ms / 1000 / args.concurrency
     return BackendFigures(
         backend=backend,
+        synthetic_tags=args.synthetic_tags,
         full=full,
         ideal_seconds=round(ideal, 3),
         ratio=round(full.wall_seconds / ideal, 2) if ideal else 0.0,
-        peak_rss_mb=round(peak, 1),
+        rows=rows,
+        rows_per_second=round(rows / full.wall_seconds),
         second=second,
         rows_written=rows_changed(before, after),
-        second_fraction=round(second.wall_seconds / full.wall_seconds, 4),
+        second_only_head_and_list=set(second.requests_by_kind) <= NO_CHANGE_KINDS,
         without_list=without_list,
         without_list_rows_written=rows_changed(after, after_without),
-        without_list_fraction=round(without_list.wall_seconds / full.wall_seconds, 4),
     )
 
 
@@ -256,28 +344,53 @@ async def bench_postgres(
         await _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _breakdown(run: RunFigures) -> str:
+    seconds = run.seconds
+    stages = seconds.get("stages", 0.0)
+    relinking = seconds.get("relinking", 0.0)
+    around = run.wall_seconds - stages - relinking
+    return (
+        f"start-up and finish {around:.2f}s, stages {stages:.2f}s "
+        f"(decoding {seconds.get('decoding', 0.0):.2f}s, writing "
+        f"{seconds.get('writing', 0.0):.2f}s on the writer thread), relinking {relinking:.2f}s"
+    )
+
+
 def report(figures: BackendFigures, args: argparse.Namespace) -> None:
     full, second = figures.full, figures.second
-    print(f"== {figures.backend} (latency {args.latency_ms} ms, concurrency {args.concurrency})")
+    scale = f", {figures.synthetic_tags} synthetic tags per repository"
     print(
-        f"full sync:   {full.wall_seconds:.2f}s wall, {full.requests} requests, "
-        f"{full.requests_per_second:.0f} req/s, status {full.status} ({full.errors} item errors)"
+        f"== {figures.backend} (latency {args.latency_ms} ms, concurrency {args.concurrency}"
+        f"{scale if figures.synthetic_tags else ''})"
     )
     print(
-        f"             ideal {figures.ideal_seconds:.2f}s -> ratio {figures.ratio:.2f} "
-        f"(goal <= 1.5); peak RSS {figures.peak_rss_mb:.0f} MB (goal < 300)"
+        f"full sync:   {full.wall_seconds:.2f}s wall (process), {full.requests} requests, "
+        f"status {full.status} ({full.errors} item errors)"
     )
     print(
-        f"second sync: {second.wall_seconds:.3f}s wall, {second.requests} requests, "
-        f"{figures.rows_written} rows written (goal 0), "
-        f"{figures.second_fraction:.1%} of the full sync (goal < 5%)"
+        f"             ideal {figures.ideal_seconds:.2f}s -> ratio {figures.ratio:.2f}; "
+        f"{figures.rows} rows, {figures.rows_per_second:.0f} rows/s; "
+        f"peak RSS {full.peak_rss_mb:.0f} MB; CPU {full.cpu_seconds:.1f}s"
+    )
+    print(f"             {_breakdown(full)}")
+    kinds = ", ".join(f"{kind} {count}" for kind, count in second.requests_by_kind.items())
+    print(
+        f"second sync: {second.wall_seconds:.2f}s wall (process), {second.requests} requests "
+        f"({kinds}; only branch head and repository list: "
+        f"{'yes' if figures.second_only_head_and_list else 'NO'}), "
+        f"{figures.rows_written} rows written (goal 0)"
     )
     other = figures.without_list
     print(
-        f"  (without the Hub repository list: {other.wall_seconds:.3f}s wall, "
-        f"{other.requests} requests, {figures.without_list_rows_written} rows written, "
-        f"{figures.without_list_fraction:.1%} of the full sync)"
+        f"  (without the Hub repository list: {other.wall_seconds:.2f}s wall, "
+        f"{other.requests} requests, {figures.without_list_rows_written} rows written)"
     )
+
+
+def _report_now(figures: BackendFigures, args: argparse.Namespace) -> None:
+    if not args.json:
+        report(figures, args)
+        sys.stdout.flush()
 
 
 async def warm_up(replay_url: str, args: argparse.Namespace) -> None:
@@ -286,23 +399,24 @@ async def warm_up(replay_url: str, args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="indexer-bench-warm-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'warm.db'}"
         await upgrade(url)
-        settings = replay_settings(url, replay_url, args)
-        database = Database(url)
-        try:
-            await run_sync(settings, database)
-        finally:
-            await database.dispose()
+        await asyncio.to_thread(sync_process, url, replay_url, args)
 
 
 async def main_async(args: argparse.Namespace) -> list[BackendFigures]:
     results = []
-    with replay_process(args.corpus, args.snapshot, args.latency_ms) as replay_url:
-        await warm_up(replay_url, args)
-        with tempfile.TemporaryDirectory(prefix="indexer-bench-") as folder:
-            url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-            results.append(await bench_backend("sqlite", url, replay_url, args))
+    with replay_process(
+        args.corpus, args.snapshot, args.latency_ms, {"synthetic_tags": args.synthetic_tags}
+    ) as replay_url:
+        if not args.no_warm_up:
+            await warm_up(replay_url, args)
+        if not args.skip_sqlite:
+            with tempfile.TemporaryDirectory(prefix="indexer-bench-") as folder:
+                url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+                results.append(await bench_backend("sqlite", url, replay_url, args))
+                _report_now(results[-1], args)
         if args.postgres:
             results.append(await bench_postgres(args.postgres, replay_url, args))
+            _report_now(results[-1], args)
     return results
 
 
@@ -348,7 +462,7 @@ async def _fresh_sync(url: str, replay_url: str, args: argparse.Namespace) -> An
     await upgrade(url)
     database = Database(url)
     try:
-        return await timed_sync(replay_settings(url, replay_url, args), database)
+        return await paced_sync(replay_settings(url, replay_url, args), database)
     finally:
         await database.dispose()
 
@@ -371,7 +485,7 @@ async def pacing_async(args: argparse.Namespace) -> PacingFigures:
             if faulty:
                 database = Database(url)
                 try:
-                    rerun, _ = await timed_sync(replay_settings(url, replay_url, args), database)
+                    rerun, _ = await paced_sync(replay_settings(url, replay_url, args), database)
                 finally:
                     await database.dispose()
                 rerun_status = rerun.status
@@ -430,7 +544,14 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument(
+        "--synthetic-tags", type=int, default=0, metavar="N", help="more tags per repository"
+    )
+    parser.add_argument(
         "--postgres", metavar="URL", help="also bench PostgreSQL (admin URL; a database is created)"
+    )
+    parser.add_argument("--skip-sqlite", action="store_true", help="bench PostgreSQL only")
+    parser.add_argument(
+        "--no-warm-up", action="store_true", help="skip the unmeasured warm-up sync"
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument(
@@ -453,9 +574,6 @@ def main() -> None:
     results = asyncio.run(main_async(args))
     if args.json:
         print(json.dumps([asdict(result) for result in results], indent=2))
-        return
-    for result in results:
-        report(result, args)
 
 
 if __name__ == "__main__":

@@ -90,6 +90,13 @@ async def _serve(server: ReplayServer) -> None:
     default=None,
     help="Manifest GETs allowed (429 TOOMANYREQUESTS after).",
 )
+@click.option(
+    "--synthetic-tags",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Deterministic synthetic Hub tags added to every repository (Docker Hub scale).",
+)
 def replay_command(
     *,
     corpus_dir: Path,
@@ -107,6 +114,7 @@ def replay_command(
     bare_share: float,
     require_token: bool,
     pull_limit: int | None,
+    synthetic_tags: int,
 ) -> None:
     """Serve CORPUS_DIR as Docker Hub, its registry and GitHub would, for offline runs and tests.
 
@@ -130,6 +138,7 @@ def replay_command(
                 stale_share=stale_share, pending_share=pending_share, bare_share=bare_share
             ),
             registry_access=RegistryAccess(require_token=require_token, pull_limit=pull_limit),
+            synthetic_tags=synthetic_tags,
         )
     except CorpusError as error:
         raise click.ClickException(str(error)) from None

@@ -27,6 +27,7 @@ from typing import Any
 from indexer.replay.corpus import HUB_TIME_FORMAT, Corpus
 from indexer.replay.hub_view import HubTagView, parse_hub_time
 from indexer.replay.registry_images import PublishedImages, published_images
+from indexer.replay.synthetic import TagEntries, synthetic_tag
 
 __all__ = ["ORDERINGS", "HubPages", "render_repository", "render_tag"]
 
@@ -145,12 +146,16 @@ class HubPages:
     loop keeps answering other requests meanwhile.
     """
 
-    def __init__(self, corpus: Corpus, published: PublishedImages | None = None) -> None:
+    def __init__(
+        self, corpus: Corpus, published: PublishedImages | None = None, *, synthetic_tags: int = 0
+    ) -> None:
         self._corpus = corpus
         self._published = published or published_images(corpus)
+        #: synthetic tags appended to every repository (:mod:`indexer.replay.synthetic`)
+        self.synthetic_tags = synthetic_tags
         self._views: dict[tuple[str, str], list[HubTagView]] = {}
-        self._rendered: dict[tuple[str, str, str], list[bytes]] = {}
-        self._pending: dict[tuple[str, str, str], asyncio.Future[list[bytes]]] = {}
+        self._rendered: dict[tuple[str, str, str], Sequence[bytes]] = {}
+        self._pending: dict[tuple[str, str, str], asyncio.Future[Sequence[bytes]]] = {}
         self._repositories: dict[str, list[dict[str, Any]]] = {}
 
     def views(self, snapshot: str, repository: str) -> list[HubTagView]:
@@ -170,7 +175,7 @@ class HubPages:
             self.entries(snapshot, repository, "last_updated")
         self.repositories(snapshot)
 
-    async def entries_async(self, snapshot: str, repository: str, ordering: str) -> list[bytes]:
+    async def entries_async(self, snapshot: str, repository: str, ordering: str) -> Sequence[bytes]:
         """:meth:`entries`, computed in a worker thread the first time."""
         key = (snapshot, repository, ordering if ordering in ORDERINGS else "last_updated")
         entries = self._rendered.get(key)
@@ -183,8 +188,12 @@ class HubPages:
             pending.add_done_callback(lambda _: self._pending.pop(key, None))
         return await asyncio.shield(pending)
 
-    def entries(self, snapshot: str, repository: str, ordering: str) -> list[bytes]:
-        """The JSON bytes of every ``results`` entry, in ``ordering``; empty: no repository."""
+    def entries(self, snapshot: str, repository: str, ordering: str) -> Sequence[bytes]:
+        """The JSON bytes of every ``results`` entry, in ``ordering``; empty: no repository.
+
+        Synthetic tags, being older than every real one, follow them in the default
+        ordering and are rendered only when a page asks for them.
+        """
         if ordering not in ORDERINGS:
             ordering = "last_updated"
         if repository not in self._corpus.hub_repositories:
@@ -194,13 +203,22 @@ class HubPages:
         if entries is None:
             date = self._corpus.snapshot(snapshot).date.astimezone(UTC)
             last_pulled = date.strftime("%Y-%m-%dT%H:%M:%SZ")
-            entries = [
-                json.dumps(
-                    render_tag(view, repository=repository, last_pulled=last_pulled),
-                    separators=(",", ":"),
-                ).encode()
-                for view in _ordered(self.views(snapshot, repository), ordering)
-            ]
+
+            def render(view: HubTagView) -> bytes:
+                entry = render_tag(view, repository=repository, last_pulled=last_pulled)
+                return json.dumps(entry, separators=(",", ":")).encode()
+
+            views = self.views(snapshot, repository)
+            count = self.synthetic_tags if views else 0
+            if ordering == "last_updated":
+                entries = TagEntries(
+                    [render(view) for view in views],
+                    count,
+                    lambda index: render(synthetic_tag(repository, index)),
+                )
+            else:
+                synthetic = [synthetic_tag(repository, index) for index in range(count)]
+                entries = [render(view) for view in _ordered([*views, *synthetic], ordering)]
             self._rendered[key] = entries
         return entries
 

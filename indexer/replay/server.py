@@ -177,6 +177,7 @@ class ReplayServer:
         seed: int = 0,
         registry: RegistryOptions | None = None,
         registry_access: RegistryAccess | None = None,
+        synthetic_tags: int = 0,
     ) -> None:
         faults = FaultSettings(
             latency_ms=latency_ms,
@@ -192,6 +193,7 @@ class ReplayServer:
             seed=seed,
             registry=registry,
             registry_access=registry_access,
+            synthetic_tags=synthetic_tags,
         )
         self.host = host
         self.port = port

@@ -30,12 +30,13 @@ class ReplayState:
         seed: int,
         registry: RegistryOptions | None = None,
         registry_access: RegistryAccess | None = None,
+        synthetic_tags: int = 0,
     ) -> None:
         self.corpus = corpus if isinstance(corpus, Corpus) else Corpus(corpus)
         self.snapshot: Snapshot = self.corpus.snapshot(snapshot)
         self.counters = ReplayCounters()
         self.published = published_images(self.corpus, registry)
-        self.hub_pages = HubPages(self.corpus, self.published)
+        self.hub_pages = HubPages(self.corpus, self.published, synthetic_tags=synthetic_tags)
         self.registry_access = registry_access or RegistryAccess()
         #: manifest GETs counted against ``registry_access.pull_limit``
         self.pulls_taken = 0

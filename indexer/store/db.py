@@ -22,6 +22,7 @@ from indexer.settings import DATABASE_SCHEMES
 
 __all__ = [
     "Database",
+    "configure_sqlite",
     "is_postgresql",
     "mask_url",
     "normalize_database_url",
@@ -58,7 +59,9 @@ def is_postgresql(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+def configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """Every SQLite connection's settings (a ``connect`` event listener): foreign keys,
+    the busy timeout, WAL."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -80,7 +83,7 @@ class Database:
             options.setdefault("pool_pre_ping", True)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _configure_sqlite)
+            event.listen(self.engine.sync_engine, "connect", configure_sqlite)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -1,56 +1,63 @@
-"""Idempotent writes of the lineage graph.
+"""The store's one write path: library files, Hub tags and repositories, set-based.
 
-Every function here takes an open :class:`AsyncSession` inside a transaction and
-leaves committing to the caller, so one repository's writes commit together.
-Upserts use ``INSERT … ON CONFLICT`` on both backends; rows are written in
-natural-key order so concurrent writers cannot deadlock. Writing the same input
-twice changes no row.
+Every function works inside the caller's transaction (a store writer job,
+:mod:`indexer.store.writer`) and leaves committing to it, so one repository's writes
+commit together. Writes are idempotent (``INSERT … ON CONFLICT`` on both backends;
+writing the same input twice changes no row) and take a fixed handful of statements
+per call: executemany on tuples straight to the driver (:mod:`indexer.store.driver_rows`),
+one expanding parameter per ``IN`` list, statements built once per dialect. Rows are
+written in natural-key order, so concurrent writers cannot deadlock.
+
+Parent links are kept by :func:`indexer.store.links.link_parents`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, delete, func, or_, select, text, update
+from sqlalchemy import Table, bindparam, delete, insert, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.elements import ColumnElement
 
-from indexer.platforms import bashbrew_arch
+from indexer.platforms import bashbrew_arch as _bashbrew_arch
 from indexer.refs import split_ref
-from indexer.store.closure import refresh_build_chains
+from indexer.store.driver_rows import InList, chunks
+from indexer.store.hub_rows import hub_rows
 from indexer.store.models import (
     Build,
-    HubImage,
     ImageRepository,
     LibraryFile,
     Stanza,
     StanzaTag,
     Tag,
-    TagHistory,
     utcnow,
 )
-from indexer.store.parent_refs import refresh_parent_refs
-from indexer.store.records import BuildRecord, HubTagFacts, LibraryFileRecord, StanzaRecord
+from indexer.store.records import (
+    BuildRecord,
+    HubImageFacts,
+    HubTagFacts,
+    LibraryFileRecord,
+    StanzaRecord,
+)
 
 __all__ = [
     "HubWriteResult",
     "LibraryWriteResult",
+    "build_row",
     "ensure_repository",
     "insert_statement",
-    "link_parents",
-    "mark_hub_tags_removed",
     "mark_repositories_unmaintained",
+    "reconcile_hub_tags",
     "refresh_tag_stanzas",
     "write_hub_tags",
     "write_library_file",
 ]
-
-#: rows per multi-row INSERT (SQLite allows 32766 bound parameters)
-BATCH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,15 +82,10 @@ def insert_statement(session: AsyncSession, table: Any) -> Any:
     return module.insert(table)
 
 
-def _chunks(rows: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
-
-
 async def ensure_repository(
     session: AsyncSession, name: str, *, maintained: bool | None = None
 ) -> int:
-    """The id of repository ``name``, creating it when new."""
+    """The id of repository ``name``, creating it when new (and setting ``maintained``)."""
     stmt = insert_statement(session, ImageRepository).values(
         name=name, maintained=True if maintained is None else maintained
     )
@@ -101,35 +103,8 @@ async def ensure_repository(
     return repo_id
 
 
-async def _ensure_tags(
-    session: AsyncSession, repository_id: int, names: Iterable[str]
-) -> dict[str, int]:
-    wanted = sorted(set(names))
-    existing = dict(
-        (
-            await session.execute(
-                select(Tag.name, Tag.id).where(Tag.repository_id == repository_id)
-            )
-        ).all()
-    )
-    missing = [name for name in wanted if name not in existing]
-    for chunk in _chunks(missing):
-        stmt = insert_statement(session, Tag).values(
-            [{"repository_id": repository_id, "name": name, "maintained": False} for name in chunk]
-        )
-        await session.execute(stmt.on_conflict_do_nothing(index_elements=["repository_id", "name"]))
-    if missing:
-        existing = dict(
-            (
-                await session.execute(
-                    select(Tag.name, Tag.id).where(Tag.repository_id == repository_id)
-                )
-            ).all()
-        )
-    return existing
-
-
-def _build_row(stanza_id: int, build: BuildRecord) -> dict[str, Any]:
+def build_row(stanza_id: int, build: BuildRecord) -> dict[str, Any]:
+    """The ``builds`` row of one architecture of a stanza (a new column is one line here)."""
     parent_repository: str | None = None
     parent_tag: str | None = None
     if build.parent_ref is not None:
@@ -152,19 +127,11 @@ def _build_row(stanza_id: int, build: BuildRecord) -> dict[str, Any]:
     }
 
 
-_BUILD_COLUMNS = (
-    "git_repo",
-    "git_fetch",
-    "git_commit",
-    "directory",
-    "file",
-    "builder",
-    "parent_ref",
-    "parent_repository",
-    "parent_tag",
-    "froms",
-    "error",
-    "warnings",
+#: the builds columns an upsert rewrites: every column of `build_row` but the natural key
+_BUILD_COLUMNS = tuple(
+    key
+    for key in build_row(0, BuildRecord(architecture="", git_repo="", git_commit=""))
+    if key not in ("stanza_id", "architecture")
 )
 
 
@@ -186,126 +153,267 @@ def _stanza_row(
     }
 
 
-async def _write_stanza(
-    session: AsyncSession,
-    repository_id: int,
-    position: int,
-    stanza: StanzaRecord,
-    now: datetime,
-) -> int:
-    values = _stanza_row(repository_id, position, stanza, now)
-    changing = ("position", "tags", "shared_tags", "architectures", "constraints", "maintained")
-    stmt = insert_statement(session, Stanza).values(values)
-    stmt = stmt.on_conflict_do_update(
+_TAGS = cast(Table, Tag.__table__)
+_STANZAS = cast(Table, Stanza.__table__)
+_STANZA_TAGS = cast(Table, StanzaTag.__table__)
+_BUILDS = cast(Table, Build.__table__)
+_REPOSITORIES = cast(Table, ImageRepository.__table__)
+_LIBRARY_FILES = cast(Table, LibraryFile.__table__)
+
+_STANZA_COLUMNS = ("position", "tags", "shared_tags", "architectures", "constraints", "maintained")
+_FILE_COLUMNS = ("name", "blob_sha", "commit_sha", "maintainers", "stanza_count", "error_count")
+
+
+# --- statements that are the same on every backend ------------------------------------
+
+_TAG_IDS = select(_TAGS.c.name, _TAGS.c.id).where(
+    _TAGS.c.repository_id == bindparam("b_repository"), InList(_TAGS.c.name, "b_names")
+)
+_STANZA_IDS = select(_STANZAS.c.canonical_tag, _STANZAS.c.id).where(
+    _STANZAS.c.repository_id == bindparam("b_repository")
+)
+_STANZA_MEMBERS = select(
+    _STANZA_TAGS.c.stanza_id,
+    _STANZA_TAGS.c.tag_id,
+    _STANZA_TAGS.c.shared,
+    _STANZA_TAGS.c.position,
+).where(InList(_STANZA_TAGS.c.stanza_id, "b_ids"))
+_DELETE_MEMBERS = delete(_STANZA_TAGS).where(InList(_STANZA_TAGS.c.stanza_id, "b_ids"))
+_INSERT_MEMBERS = insert(_STANZA_TAGS)
+_BUILD_KEYS = select(_BUILDS.c.id, _BUILDS.c.stanza_id, _BUILDS.c.architecture).where(
+    InList(_BUILDS.c.stanza_id, "b_ids")
+)
+_DELETE_BUILDS = delete(_BUILDS).where(InList(_BUILDS.c.id, "b_ids"))
+_RETIRE_STANZAS = (
+    update(_STANZAS)
+    .where(
+        _STANZAS.c.repository_id == bindparam("b_repository"),
+        _STANZAS.c.maintained.is_(true()),
+        InList(_STANZAS.c.id, "b_written", negate=True),
+    )
+    .values(maintained=False)
+)
+_TAG_CHOICES = (
+    select(
+        _STANZA_TAGS.c.tag_id,
+        _STANZAS.c.id,
+        _STANZAS.c.maintained,
+        _STANZAS.c.position,
+        _STANZAS.c.last_seen,
+        _STANZA_TAGS.c.shared,
+    )
+    .join(_STANZAS, _STANZAS.c.id == _STANZA_TAGS.c.stanza_id)
+    .where(_STANZAS.c.repository_id == bindparam("b_repository"))
+)
+_TAG_STANZAS = select(_TAGS.c.id, _TAGS.c.stanza_id, _TAGS.c.maintained).where(
+    _TAGS.c.repository_id == bindparam("b_repository")
+)
+_SET_TAG_STANZAS = (
+    update(_TAGS)
+    .where(_TAGS.c.id == bindparam("b_id"))
+    .values(stanza_id=bindparam("b_stanza_id"), maintained=bindparam("b_maintained"))
+)
+_SEEN_HUB_TAGS = select(_TAGS.c.id, _TAGS.c.name).where(
+    _TAGS.c.repository_id == bindparam("b_repository"),
+    _TAGS.c.first_seen.is_not(None),
+    _TAGS.c.removed_at.is_(None),
+)
+_MARK_REMOVED = (
+    update(_TAGS).where(InList(_TAGS.c.id, "b_ids")).values(removed_at=bindparam("b_now"))
+)
+_SET_WATERMARK = (
+    update(_REPOSITORIES)
+    .where(_REPOSITORIES.c.id == bindparam("b_repository"))
+    .values(hub_reconciled_at=bindparam("b_now"))
+)
+
+
+# --- upserts: ON CONFLICT is spelled per dialect, so they are built once per dialect ---
+
+
+def _changed(table: Table, stmt: Any, columns: Sequence[str]) -> ColumnElement[bool]:
+    """WHERE clause of an upsert: update only when some column really changes."""
+    clauses = [table.c[c].is_distinct_from(stmt.excluded[c]) for c in columns]
+    return functools.reduce(lambda a, b: a | b, clauses)
+
+
+@dataclass(frozen=True)
+class _Upserts:
+    """The dialect-specific statements of one backend."""
+
+    new_tags: Insert
+    stanzas: Insert
+    builds: Insert
+    library_file: Insert
+
+
+@functools.cache
+def _upserts(dialect: str) -> _Upserts:
+    module = postgresql if dialect == "postgresql" else sqlite
+
+    def base(table: Table) -> Any:
+        return module.insert(table)
+
+    new_tags = base(_TAGS).on_conflict_do_nothing(index_elements=["repository_id", "name"])
+    stanzas = base(_STANZAS)
+    stanzas = stanzas.on_conflict_do_update(
         index_elements=["repository_id", "canonical_tag"],
         set_={
-            **{key: stmt.excluded[key] for key in changing},
-            "last_seen": stmt.excluded.last_seen,
+            **{key: stanzas.excluded[key] for key in _STANZA_COLUMNS},
+            "last_seen": stanzas.excluded.last_seen,
         },
-        where=_any_distinct(Stanza, stmt, changing),
+        where=_changed(_STANZAS, stanzas, _STANZA_COLUMNS),
     )
-    await session.execute(stmt)
-    stanza_id = await session.scalar(
-        select(Stanza.id).where(
-            Stanza.repository_id == repository_id, Stanza.canonical_tag == stanza.canonical_tag
+    builds = base(_BUILDS)
+    builds = builds.on_conflict_do_update(
+        index_elements=["stanza_id", "architecture"],
+        set_={key: builds.excluded[key] for key in _BUILD_COLUMNS},
+        where=_changed(_BUILDS, builds, _BUILD_COLUMNS),
+    )
+    library_file = base(_LIBRARY_FILES)
+    library_file = library_file.on_conflict_do_update(
+        index_elements=["repository_id"],
+        set_={
+            **{key: library_file.excluded[key] for key in _FILE_COLUMNS},
+            "read_at": library_file.excluded.read_at,
+        },
+        where=_changed(_LIBRARY_FILES, library_file, _FILE_COLUMNS),
+    )
+    return _Upserts(new_tags, stanzas, builds, library_file)
+
+
+def _upserts_for(session: AsyncSession) -> _Upserts:
+    return _upserts(session.get_bind().dialect.name)
+
+
+# --- library files -------------------------------------------------------------------
+
+
+async def _tag_ids(
+    session: AsyncSession, repository_id: int, names: Iterable[str]
+) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in chunks(sorted(set(names))):
+        rows = await session.execute(_TAG_IDS, {"b_repository": repository_id, "b_names": chunk})
+        found.update({str(name): int(tag_id) for name, tag_id in rows})
+    return found
+
+
+async def _ensure_tags(
+    session: AsyncSession, repository_id: int, names: Iterable[str]
+) -> dict[str, int]:
+    wanted = sorted(set(names))
+    existing = await _tag_ids(session, repository_id, wanted)
+    missing = [name for name in wanted if name not in existing]
+    if missing:
+        await session.execute(
+            _upserts_for(session).new_tags,
+            [
+                {"repository_id": repository_id, "name": name, "maintained": False}
+                for name in missing
+            ],
         )
-    )
-    assert stanza_id is not None
-    return stanza_id
+        existing.update(await _tag_ids(session, repository_id, missing))
+    return existing
 
 
-def _any_distinct(model: Any, stmt: Any, columns: Sequence[str]) -> Any:
-    """WHERE clause for an upsert: update only when some column really changes."""
-    return or_(*(getattr(model, c).is_distinct_from(stmt.excluded[c]) for c in columns))
-
-
-async def _write_stanza_tags(
-    session: AsyncSession, stanza_id: int, stanza: StanzaRecord, tag_ids: dict[str, int]
-) -> None:
-    wanted = {
-        (tag_ids[name], shared, position)
-        for shared, names in ((False, stanza.tags), (True, stanza.shared_tags))
-        for position, name in enumerate(names)
-    }
-    current = set(
+async def _upsert_stanzas(
+    session: AsyncSession, repository_id: int, record: LibraryFileRecord, now: datetime
+) -> dict[str, int]:
+    """Upsert every stanza of ``record``; answers ``{canonical_tag: stanza id}``."""
+    rows = sorted(
         (
-            await session.execute(
-                select(StanzaTag.tag_id, StanzaTag.shared, StanzaTag.position).where(
-                    StanzaTag.stanza_id == stanza_id
-                )
-            )
-        ).all()
+            _stanza_row(repository_id, position, stanza, now)
+            for position, stanza in enumerate(record.stanzas)
+        ),
+        key=lambda row: str(row["canonical_tag"]),
     )
-    if current == wanted:
+    if rows:
+        await session.execute(_upserts_for(session).stanzas, rows)
+    ids = await session.execute(_STANZA_IDS, {"b_repository": repository_id})
+    return {str(tag): int(stanza_id) for tag, stanza_id in ids}
+
+
+async def _write_members(
+    session: AsyncSession, wanted: dict[int, set[tuple[int, bool, int]]]
+) -> None:
+    """Make each stanza's (tag, shared, position) rows equal ``wanted[stanza_id]``."""
+    current: dict[int, set[tuple[int, bool, int]]] = {stanza_id: set() for stanza_id in wanted}
+    for chunk in chunks(sorted(wanted)):
+        for stanza_id, tag_id, shared, position in await session.execute(
+            _STANZA_MEMBERS, {"b_ids": chunk}
+        ):
+            current[stanza_id].add((tag_id, bool(shared), position))
+    changed = sorted(
+        stanza_id for stanza_id, members in wanted.items() if current[stanza_id] != members
+    )
+    if not changed:
         return
-    await session.execute(delete(StanzaTag).where(StanzaTag.stanza_id == stanza_id))
+    for chunk in chunks(changed):
+        await session.execute(_DELETE_MEMBERS, {"b_ids": chunk})
     rows = [
         {"stanza_id": stanza_id, "tag_id": tag_id, "shared": shared, "position": position}
-        for tag_id, shared, position in sorted(wanted)
+        for stanza_id in changed
+        for tag_id, shared, position in sorted(wanted[stanza_id])
     ]
     if rows:
-        await session.execute(insert_statement(session, StanzaTag).values(rows))
+        await session.execute(_INSERT_MEMBERS, rows)
 
 
-async def _write_builds(session: AsyncSession, stanza_id: int, stanza: StanzaRecord) -> int:
-    rows = [
-        _build_row(stanza_id, build)
-        for build in sorted(stanza.builds, key=lambda b: b.architecture)
-    ]
-    if rows:
-        stmt = insert_statement(session, Build).values(rows)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["stanza_id", "architecture"],
-            set_={key: stmt.excluded[key] for key in _BUILD_COLUMNS},
-            where=_any_distinct(Build, stmt, _BUILD_COLUMNS),
-        )
-        await session.execute(stmt)
-    await session.execute(
-        delete(Build).where(
-            Build.stanza_id == stanza_id, Build.architecture.not_in(stanza.architectures)
-        )
+async def _write_builds(
+    session: AsyncSession, stanza_ids: dict[str, int], record: LibraryFileRecord
+) -> int:
+    rows = sorted(
+        (
+            build_row(stanza_ids[stanza.canonical_tag], build)
+            for stanza in record.stanzas
+            for build in stanza.builds
+        ),
+        key=lambda row: (row["stanza_id"], row["architecture"]),
     )
+    if rows:
+        await session.execute(_upserts_for(session).builds, rows)
+    keep = {
+        (stanza_ids[stanza.canonical_tag], arch)
+        for stanza in record.stanzas
+        for arch in stanza.architectures
+    }
+    written = sorted({stanza_ids[stanza.canonical_tag] for stanza in record.stanzas})
+    stale: list[int] = []
+    for chunk in chunks(written):
+        existing = await session.execute(_BUILD_KEYS, {"b_ids": chunk})
+        stale += [b_id for b_id, s_id, arch in existing if (s_id, arch) not in keep]
+    for chunk in chunks(sorted(stale)):
+        await session.execute(_DELETE_BUILDS, {"b_ids": chunk})
     return len(rows)
 
 
 async def refresh_tag_stanzas(session: AsyncSession, repository_id: int) -> None:
     """Recompute ``tags.stanza_id``/``tags.maintained`` of one repository.
 
-    A tag answers with the first maintained stanza (file order) listing it; a tag
-    no maintained stanza lists answers with the newest stanza that listed it.
+    A tag answers with the first maintained stanza (file order) listing it; a tag no
+    maintained stanza lists answers with the newest stanza that listed it. One
+    executemany UPDATE for the tags that change.
     """
-    rows = (
-        await session.execute(
-            select(
-                StanzaTag.tag_id,
-                Stanza.id,
-                Stanza.maintained,
-                Stanza.position,
-                Stanza.last_seen,
-                StanzaTag.shared,
-            )
-            .join(Stanza, Stanza.id == StanzaTag.stanza_id)
-            .where(Stanza.repository_id == repository_id)
-        )
-    ).all()
     best: dict[int, tuple[tuple[Any, ...], int | None, bool]] = {}
-    for tag_id, stanza_id, maintained, position, last_seen, shared in rows:
+    for tag_id, stanza_id, maintained, position, last_seen, shared in await session.execute(
+        _TAG_CHOICES, {"b_repository": repository_id}
+    ):
         rank = (0, position, shared) if maintained else (1, -last_seen.timestamp(), shared)
         if tag_id not in best or rank < best[tag_id][0]:
             best[tag_id] = (rank, stanza_id, bool(maintained))
-    current = (
-        await session.execute(
-            select(Tag.id, Tag.stanza_id, Tag.maintained).where(Tag.repository_id == repository_id)
-        )
-    ).all()
-    for tag_id, current_stanza, maintained in current:
+    changes: list[dict[str, Any]] = []
+    for tag_id, current_stanza, maintained in await session.execute(
+        _TAG_STANZAS, {"b_repository": repository_id}
+    ):
         _, want_stanza, want_maintained = best.get(tag_id, ((), None, False))
         if current_stanza != want_stanza or bool(maintained) != want_maintained:
-            await session.execute(
-                update(Tag)
-                .where(Tag.id == tag_id)
-                .values(stanza_id=want_stanza, maintained=want_maintained)
+            changes.append(
+                {"b_id": tag_id, "b_stanza_id": want_stanza, "b_maintained": want_maintained}
             )
+    if changes:
+        changes.sort(key=lambda change: int(change["b_id"]))
+        await session.execute(_SET_TAG_STANZAS, changes)
 
 
 async def write_library_file(
@@ -313,53 +421,45 @@ async def write_library_file(
 ) -> LibraryWriteResult:
     """Store one library file: its stanzas become the repository's maintained ones.
 
-    Stanzas no longer in the file are kept (with their tags and builds, for
-    history) but marked not maintained.
+    Stanzas no longer in the file are kept (with their tags and builds, for history)
+    but marked not maintained.
     """
     now = now or utcnow()
     repository_id = await ensure_repository(session, record.name, maintained=True)
-    file_values = {
-        "repository_id": repository_id,
-        "name": record.name,
-        "blob_sha": record.blob_sha,
-        "commit_sha": record.commit_sha,
-        "maintainers": list(record.maintainers),
-        "stanza_count": len(record.stanzas),
-        "error_count": record.error_count,
-        "read_at": now,
-    }
-    stmt = insert_statement(session, LibraryFile).values(file_values)
-    file_columns = ("name", "blob_sha", "commit_sha", "maintainers", "stanza_count", "error_count")
     await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["repository_id"],
-            set_={
-                **{key: stmt.excluded[key] for key in file_columns},
-                "read_at": stmt.excluded.read_at,
-            },
-            where=_any_distinct(LibraryFile, stmt, file_columns),
-        )
+        _upserts_for(session).library_file,
+        {
+            "repository_id": repository_id,
+            "name": record.name,
+            "blob_sha": record.blob_sha,
+            "commit_sha": record.commit_sha,
+            "maintainers": list(record.maintainers),
+            "stanza_count": len(record.stanzas),
+            "error_count": record.error_count,
+            "read_at": now,
+        },
     )
     tag_ids = await _ensure_tags(
         session,
         repository_id,
         (name for stanza in record.stanzas for name in (*stanza.tags, *stanza.shared_tags)),
     )
-    written: list[int] = []
-    builds = 0
-    for position, stanza in enumerate(record.stanzas):
-        stanza_id = await _write_stanza(session, repository_id, position, stanza, now)
-        written.append(stanza_id)
-        await _write_stanza_tags(session, stanza_id, stanza, tag_ids)
-        builds += await _write_builds(session, stanza_id, stanza)
+    stanza_ids = await _upsert_stanzas(session, repository_id, record, now)
+    await _write_members(
+        session,
+        {
+            stanza_ids[stanza.canonical_tag]: {
+                (tag_ids[name], shared, position)
+                for shared, names in ((False, stanza.tags), (True, stanza.shared_tags))
+                for position, name in enumerate(names)
+            }
+            for stanza in record.stanzas
+        },
+    )
+    builds = await _write_builds(session, stanza_ids, record)
+    written = sorted({stanza_ids[stanza.canonical_tag] for stanza in record.stanzas})
     retired = await session.execute(
-        update(Stanza)
-        .where(
-            Stanza.repository_id == repository_id,
-            Stanza.maintained.is_(True),
-            Stanza.id.not_in(written) if written else Stanza.id.is_not(None),
-        )
-        .values(maintained=False)
+        _RETIRE_STANZAS, {"b_repository": repository_id, "b_written": written}
     )
     await refresh_tag_stanzas(session, repository_id)
     return LibraryWriteResult(
@@ -370,52 +470,7 @@ async def write_library_file(
     )
 
 
-async def mark_repositories_unmaintained(session: AsyncSession, keep: Iterable[str]) -> list[str]:
-    """Mark every repository not in ``keep`` (and its stanzas) not maintained; return their names."""
-    keep_set = set(keep)
-    rows = (
-        await session.execute(
-            select(ImageRepository.id, ImageRepository.name).where(
-                ImageRepository.maintained.is_(True)
-            )
-        )
-    ).all()
-    gone = [(repo_id, name) for repo_id, name in rows if name not in keep_set]
-    for repo_id, _name in sorted(gone, key=lambda item: item[1]):
-        await session.execute(
-            update(ImageRepository).where(ImageRepository.id == repo_id).values(maintained=False)
-        )
-        await session.execute(
-            update(Stanza)
-            .where(Stanza.repository_id == repo_id, Stanza.maintained.is_(True))
-            .values(maintained=False)
-        )
-        await refresh_tag_stanzas(session, repo_id)
-    return [name for _, name in gone]
-
-
-def _image_rows(tag_id: int, record: HubTagFacts) -> list[dict[str, Any]]:
-    """The hub_images rows of one tag: one per digest; images without a digest left out."""
-    seen: set[str] = set()
-    rows = []
-    for image in record.images:
-        if not image.digest or image.digest in seen:
-            continue
-        seen.add(image.digest)
-        rows.append(
-            {
-                "tag_id": tag_id,
-                "os": image.os,
-                "architecture": image.architecture,
-                "variant": image.variant or None,
-                "bashbrew_arch": bashbrew_arch(image.os, image.architecture, image.variant),
-                "digest": image.digest,
-                "size": image.size,
-                "status": image.status,
-                "last_pushed": image.last_pushed,
-            }
-        )
-    return rows
+# --- Hub tags --------------------------------------------------------------------------
 
 
 async def write_hub_tags(
@@ -424,31 +479,31 @@ async def write_hub_tags(
     records: Sequence[HubTagFacts],
     *,
     now: datetime | None = None,
+    repository_id: int | None = None,
 ) -> HubWriteResult:
-    """Store one batch of Hub tags of ``repository``.
+    """Store one batch (a page) of Hub tags of ``repository``.
 
-    A tag whose digest is unchanged is not written at all (a no-change sync
-    writes no row). A new digest replaces the tag's platform images and opens a
-    new interval in ``tag_history``; the previous interval is closed at ``now``.
+    A tag whose digest is unchanged is not written at all (a no-change sync writes no
+    row). A new digest replaces the tag's platform images and opens a new interval in
+    ``tag_history``; the previous interval is closed at ``now``. The rows go to the
+    database through the backend's loader (:mod:`indexer.store.hub_rows`: COPY on
+    PostgreSQL, executemany on SQLite), as tuples.
+
+    ``repository_id``, when the caller knows it, saves looking the repository up:
+    then a page whose tags are all stored unchanged costs one SELECT.
     """
     now = now or utcnow()
-    repository_id = await ensure_repository(session, repository)
+    if repository_id is None:
+        repository_id = await ensure_repository(session, repository)
+    loader = hub_rows(session)
     by_name = {record.name: record for record in records}
     names = sorted(by_name)
-    existing: dict[str, tuple[int, str | None, datetime | None, datetime | None]] = {}
-    for chunk in _chunks(names):
-        rows = (
-            await session.execute(
-                select(Tag.name, Tag.id, Tag.digest, Tag.first_seen, Tag.removed_at).where(
-                    Tag.repository_id == repository_id, Tag.name.in_(chunk)
-                )
-            )
-        ).all()
-        for name, tag_id, digest, first_seen, removed_at in rows:
-            existing[name] = (tag_id, digest, first_seen, removed_at)
+    existing = await loader.stored(repository_id, names)
     added: list[str] = []
     changed: list[str] = []
     unchanged: list[str] = []
+    new_names: list[str] = []
+    updated: list[tuple[str, int, datetime]] = []
     for name in names:
         record = by_name[name]
         current = existing.get(name)
@@ -456,200 +511,148 @@ async def write_hub_tags(
             unchanged.append(name)
             continue
         if current is None:
-            tag_id = await _insert_hub_tag(session, repository_id, record, now)
+            new_names.append(name)
             added.append(name)
-        else:
-            tag_id = current[0]
-            (added if current[2] is None else changed).append(name)
-            await session.execute(
-                update(Tag)
-                .where(Tag.id == tag_id)
-                .values(
-                    digest=record.digest,
-                    media_type=record.media_type,
-                    last_updated=record.last_updated,
-                    tag_status=record.tag_status,
-                    first_seen=current[2] or now,
-                    last_seen=now,
-                    removed_at=None,
+            continue
+        (added if current[2] is None else changed).append(name)
+        updated.append((name, current[0], current[2] or now))
+    if not new_names and not updated:
+        return HubWriteResult((), (), tuple(unchanged))
+    time = loader.time
+    bound_now = time(now)
+    if new_names:
+        await loader.insert_new_tags(
+            repository_id,
+            [
+                (
+                    repository_id,
+                    name,
+                    False,
+                    (record := by_name[name]).digest,
+                    record.media_type,
+                    time(record.last_updated),
+                    record.tag_status,
+                    bound_now,
+                    bound_now,
                 )
-            )
-            await session.execute(delete(HubImage).where(HubImage.tag_id == tag_id))
-            await session.execute(
-                update(TagHistory)
-                .where(TagHistory.tag_id == tag_id, TagHistory.last_seen < now)
-                .where(
-                    TagHistory.first_seen
-                    == select(TagHistory.first_seen)
-                    .where(TagHistory.tag_id == tag_id)
-                    .order_by(TagHistory.first_seen.desc())
-                    .limit(1)
-                    .scalar_subquery()
+                for name in new_names
+            ],
+            [row for name in new_names for row in _image_values(name, by_name[name].images, time)],
+        )
+    if updated:
+        updated.sort(key=lambda item: item[1])
+        await loader.update_tags(
+            [
+                (
+                    (record := by_name[name]).digest,
+                    record.media_type,
+                    time(record.last_updated),
+                    record.tag_status,
+                    time(first_seen),
+                    bound_now,
+                    tag_id,
                 )
-                .values(last_seen=now)
-            )
-        images = _image_rows(tag_id, record)
+                for name, tag_id, first_seen in updated
+            ],
+            now,
+        )
+        images = [
+            row
+            for name, tag_id, _ in updated
+            for row in _image_values(tag_id, by_name[name].images, time)
+        ]
         if images:
-            await session.execute(insert_statement(session, HubImage).values(images))
-        if record.digest is not None:
-            stmt = insert_statement(session, TagHistory).values(
-                tag_id=tag_id, digest=record.digest, first_seen=now, last_seen=now
-            )
-            await session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["tag_id", "first_seen"], set_={"digest": record.digest}
-                )
-            )
+            await loader.insert_images(images)
+        history = [
+            (tag_id, digest, bound_now, bound_now)
+            for name, tag_id, _ in updated
+            if (digest := by_name[name].digest) is not None
+        ]
+        if history:
+            await loader.upsert_history(history)
     return HubWriteResult(tuple(added), tuple(changed), tuple(unchanged))
 
 
-async def _insert_hub_tag(
-    session: AsyncSession, repository_id: int, record: HubTagFacts, now: datetime
-) -> int:
-    stmt = insert_statement(session, Tag).values(
-        repository_id=repository_id,
-        name=record.name,
-        maintained=False,
-        digest=record.digest,
-        media_type=record.media_type,
-        last_updated=record.last_updated,
-        tag_status=record.tag_status,
-        first_seen=now,
-        last_seen=now,
-    )
-    await session.execute(stmt.on_conflict_do_nothing(index_elements=["repository_id", "name"]))
-    tag_id = await session.scalar(
-        select(Tag.id).where(Tag.repository_id == repository_id, Tag.name == record.name)
-    )
-    assert tag_id is not None
-    return tag_id
+#: the bashbrew name of a Hub platform, remembered (a handful of platforms, a million images)
+bashbrew_arch = functools.lru_cache(maxsize=256)(_bashbrew_arch)
 
 
-async def mark_hub_tags_removed(
-    session: AsyncSession, repository: str, present: Iterable[str], *, now: datetime | None = None
-) -> list[str]:
-    """After a full page-through: mark tags seen on the Hub before but absent now as removed.
-
-    Their history is kept: the interval of the digest they last pointed at ends at
-    ``removed_at`` (v_tag_history and ``indexer history`` read it so).
-    """
-    now = now or utcnow()
-    present_set = set(present)
-    repository_id = await ensure_repository(session, repository)
-    rows = (
-        await session.execute(
-            select(Tag.id, Tag.name).where(
-                Tag.repository_id == repository_id,
-                Tag.first_seen.is_not(None),
-                Tag.removed_at.is_(None),
+def _image_values(
+    tag: int | str, images: Sequence[HubImageFacts], time: Callable[[datetime | None], Any]
+) -> list[tuple[Any, ...]]:
+    """The hub_images rows of one tag, as `indexer.store.hub_rows.IMAGE_COLUMNS` tuples: one
+    per digest (images without a digest are left out). ``tag`` is the tag's id, or its
+    name for a tag not stored yet (`HubRows.insert_new_tags`)."""
+    seen: set[str] = set()
+    rows = []
+    for image in images:
+        digest = image.digest
+        if not digest or digest in seen:
+            continue
+        seen.add(digest)
+        os_name, architecture, variant = image.os, image.architecture, image.variant or None
+        rows.append(
+            (
+                tag,
+                os_name,
+                architecture,
+                variant,
+                bashbrew_arch(os_name, architecture, variant),
+                digest,
+                image.size,
+                image.status,
+                time(image.last_pushed),
             )
         )
-    ).all()
-    gone = sorted((name, tag_id) for tag_id, name in rows if name not in present_set)
-    for _name, tag_id in gone:
-        await session.execute(update(Tag).where(Tag.id == tag_id).values(removed_at=now))
+    return rows
+
+
+async def reconcile_hub_tags(
+    session: AsyncSession, repository_id: int, present: Iterable[str], *, now: datetime
+) -> list[str]:
+    """After a clean, complete page-through: mark the vanished tags, advance the watermark.
+
+    Tags seen on the Hub before but absent from ``present`` get ``removed_at = now``
+    (never deleted: their history is kept, the interval of the digest they last pointed
+    at ends there); ``image_repositories.hub_reconciled_at`` becomes ``now``.
+    """
+    present_set = set(present)
+    gone = sorted(
+        (str(name), int(tag_id))
+        for tag_id, name in await session.execute(_SEEN_HUB_TAGS, {"b_repository": repository_id})
+        if name not in present_set
+    )
+    for chunk in chunks([tag_id for _, tag_id in gone]):
+        await session.execute(_MARK_REMOVED, {"b_ids": chunk, "b_now": now})
+    await session.execute(_SET_WATERMARK, {"b_repository": repository_id, "b_now": now})
     return [name for name, _ in gone]
 
 
-async def link_parents(session: AsyncSession) -> int:
-    """Point ``builds.parent_tag_id`` at the indexed tag each ``parent_ref`` names, and
-    ``builds.parent_stanza_id`` at the stanza that tag answers with for the build's architecture.
+_MAINTAINED_REPOSITORIES = select(_REPOSITORIES.c.id, _REPOSITORIES.c.name).where(
+    _REPOSITORIES.c.maintained.is_(true())
+)
+_RETIRE_REPOSITORIES = (
+    update(_REPOSITORIES).where(InList(_REPOSITORIES.c.id, "b_ids")).values(maintained=False)
+)
+_RETIRE_REPOSITORY_STANZAS = (
+    update(_STANZAS)
+    .where(InList(_STANZAS.c.repository_id, "b_ids"), _STANZAS.c.maintained.is_(true()))
+    .values(maintained=False)
+)
 
-    The stanza is the first, in file order, of those listing the tag that are maintained
-    or are the tag's own stanza (``tags.stanza_id``) and build the architecture: the rule
-    of the ancestor walk and ``v_ancestors``. It depends on the parent repository's
-    library file, so every build is considered: the sync calls it once, after the run's
-    writes of library files, new tags or repositories marked not maintained.
 
-    The stanzas are set by joins, not by a subquery per build: without statistics (a
-    fresh database) PostgreSQL plans such a subquery with sequential scans, once per build.
-    Only builds whose link is missing or stale are written (a no-change call writes no
-    row). Then, in the same transaction, the chains at and below every moved link are
-    walked again (:func:`~indexer.store.closure.refresh_build_chains`, which
-    ``v_ancestors`` reads). Returns how many links changed (a build whose two links
-    changed counts twice).
-
-    On PostgreSQL the four tables' planner statistics are refreshed first (``ANALYZE``
-    samples a bounded number of rows, so it stays cheap on large tables): right after
-    a first sync autovacuum has not analyzed them yet, and without statistics the
-    stanza update joined the builds on architecture first (6 million intermediate
-    rows for the corpus' 6,000 builds, 0.7 s instead of 0.1 s).
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("ANALYZE builds, tags, stanza_tags, stanzas"))
-    target = (
-        select(Tag.id)
-        .join(ImageRepository, ImageRepository.id == Tag.repository_id)
-        .where(
-            ImageRepository.name == Build.parent_repository,
-            Tag.name == Build.parent_tag,
-        )
-        .scalar_subquery()
+async def mark_repositories_unmaintained(session: AsyncSession, keep: Iterable[str]) -> list[str]:
+    """Mark every repository not in ``keep`` (and its stanzas) not maintained; their names."""
+    keep_set = set(keep)
+    gone = sorted(
+        (str(name), int(repository_id))
+        for repository_id, name in await session.execute(_MAINTAINED_REPOSITORIES)
+        if name not in keep_set
     )
-    stmt = (
-        update(Build)
-        .values(parent_tag_id=target)
-        .where(Build.parent_tag_id.is_distinct_from(target))
-    )
-    changed = _rowcount(await session.execute(stmt))
-
-    child = aliased(Build)
-    rank = func.row_number().over(partition_by=child.id, order_by=_FILE_ORDER)
-    candidates = _answering_stanzas(
-        select(child.id.label("build_id"), _PARENT_STANZA.id.label("stanza_id"), rank.label("rank"))
-        .select_from(child)
-        .join(_LISTING, _LISTING.tag_id == child.parent_tag_id),
-        child.architecture,
-    )
-    answer = candidates.subquery("answer")
-    stmt = (
-        update(Build)
-        .values(parent_stanza_id=answer.c.stanza_id)
-        .where(
-            Build.id == answer.c.build_id,
-            answer.c.rank == 1,
-            Build.parent_stanza_id.is_distinct_from(answer.c.stanza_id),
-        )
-    )
-    changed += _rowcount(await session.execute(stmt))
-
-    any_answer = _answering_stanzas(
-        select(_LISTING.tag_id).where(_LISTING.tag_id == Build.parent_tag_id), Build.architecture
-    )
-    stmt = (
-        update(Build)
-        .values(parent_stanza_id=None)
-        .where(Build.parent_stanza_id.is_not(None), ~any_answer.exists())
-    )
-    changed += _rowcount(await session.execute(stmt))
-    await refresh_build_chains(session)
-    await refresh_parent_refs(session)
-    return changed
-
-
-#: the parent tag's listings and the stanzas, tags and builds they join (``_answering_stanzas``)
-_LISTING = aliased(StanzaTag, name="parent_listing")
-_PARENT_TAG = aliased(Tag, name="parent_tag")
-_PARENT_STANZA = aliased(Stanza, name="parent_stanza")
-_PARENT_BUILD = aliased(Build, name="parent_build")
-#: the order in which a tag's stanzas answer for it
-_FILE_ORDER = (_PARENT_STANZA.position, _PARENT_STANZA.id)
-
-
-def _answering_stanzas(stmt: Select[Any], architecture: Any) -> Select[Any]:
-    """``stmt`` (which selects from ``_LISTING``) narrowed to the stanzas that may answer for
-    the listed tag and ``architecture``: maintained or the tag's own, and building it."""
-    return (
-        stmt.join(_PARENT_TAG, _PARENT_TAG.id == _LISTING.tag_id)
-        .join(_PARENT_STANZA, _PARENT_STANZA.id == _LISTING.stanza_id)
-        .join(
-            _PARENT_BUILD,
-            (_PARENT_BUILD.stanza_id == _PARENT_STANZA.id)
-            & (_PARENT_BUILD.architecture == architecture),
-        )
-        .where(_PARENT_STANZA.maintained | (_PARENT_STANZA.id == _PARENT_TAG.stanza_id))
-    )
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
+    ids = sorted(repository_id for _, repository_id in gone)
+    for chunk in chunks(ids):
+        await session.execute(_RETIRE_REPOSITORIES, {"b_ids": chunk})
+        await session.execute(_RETIRE_REPOSITORY_STANZAS, {"b_ids": chunk})
+    for repository_id in ids:
+        await refresh_tag_stanzas(session, repository_id)
+    return [name for name, _ in gone]

@@ -6,7 +6,7 @@
 
 Modules: :mod:`~indexer.sync.pipeline` (the entry point and its wiring),
 :mod:`~indexer.sync.library_stage`, :mod:`~indexer.sync.dockerfile_stage`,
-:mod:`~indexer.sync.hub_stage`, :mod:`~indexer.sync.store_thread` (the writer and reader threads),
+:mod:`~indexer.sync.hub_stage`, :mod:`~indexer.store.writer` (the writer and reader threads),
 :mod:`~indexer.sync.records` (parser and upstream objects to store records),
 :mod:`~indexer.sync.progress` and :mod:`~indexer.sync.summary`.
 """

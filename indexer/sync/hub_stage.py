@@ -2,7 +2,7 @@
 
 Pagers (twice as many as request slots) take repositories from a bounded queue and
 follow the Hub's ``next`` links (``ordering=last_updated``). Each page is handed to the
-writer as its own transaction (``write_hub_tags_bulk``).
+writer as its own transaction (``write_hub_tags``).
 
 Two modes per repository:
 
@@ -48,13 +48,17 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from indexer.errors import UpstreamError
-from indexer.store.bulk_writes import reconcile_hub_tags, write_hub_tags_bulk
 from indexer.store.models import ImageRepository, utcnow
 from indexer.store.records import HubTagFacts
 from indexer.store.state import StaleLinksMark, get_state, set_state
-from indexer.store.writes import HubWriteResult, ensure_repository
+from indexer.store.writer import StoreAction
+from indexer.store.writes import (
+    HubWriteResult,
+    ensure_repository,
+    reconcile_hub_tags,
+    write_hub_tags,
+)
 from indexer.sync.run_context import RunContext
-from indexer.sync.store_thread import StoreAction
 
 __all__ = ["UNFINISHED_KEY", "HubPlan", "plan_hub_paging", "run_hub_stage"]
 
@@ -157,7 +161,7 @@ def _write_page(
 ) -> StoreAction[HubWriteResult]:
     async def write(session: AsyncSession) -> HubWriteResult:
         repository_id = await ids.get(session, repository)
-        result = await write_hub_tags_bulk(
+        result = await write_hub_tags(
             session, repository, records, now=now, repository_id=repository_id
         )
         if result.added:  # a new tag can be the parent some build names

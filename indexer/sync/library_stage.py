@@ -9,7 +9,7 @@ A library file is read only when its git blob id differs from the one stored for
 (maintained) repository, or when some of its builds failed earlier for a reason worth
 retrying (their Dockerfile is in neither state of the fetch cache); the latter are
 re-resolved from the file text kept in ``fetch_cache`` under the blob id. Each
-repository's writes commit together: the fetched texts, ``write_library_file_bulk``,
+repository's writes commit together: the fetched texts, ``write_library_file``,
 then ``link_parents`` for it.
 
 After every file: on a full run (no ``--only``) repositories gone from the listing are
@@ -33,13 +33,17 @@ from indexer.errors import UpstreamError
 from indexer.parsing.dockerfile import OCI_IMPORT
 from indexer.parsing.library_file import LibraryFile, parse_library_file
 from indexer.store import cache
-from indexer.store.bulk_writes import write_library_file_bulk
 from indexer.store.cache import CachedContent, dockerfile_content_id
 from indexer.store.models import Build, ImageRepository, Stanza
 from indexer.store.models import LibraryFile as LibraryFileRow
 from indexer.store.records import LibraryFileRecord
 from indexer.store.state import StaleLinksMark, get_state, set_state
-from indexer.store.writes import LibraryWriteResult, mark_repositories_unmaintained
+from indexer.store.writer import StoreAction
+from indexer.store.writes import (
+    LibraryWriteResult,
+    mark_repositories_unmaintained,
+    write_library_file,
+)
 from indexer.sync.dockerfile_stage import (
     DockerfileFetcher,
     ResolvedLibraryFile,
@@ -48,7 +52,6 @@ from indexer.sync.dockerfile_stage import (
 )
 from indexer.sync.records import library_file_record
 from indexer.sync.run_context import RunContext
-from indexer.sync.store_thread import StoreAction
 from indexer.upstream.github import BranchHead, LibraryEntry
 
 __all__ = [
@@ -226,7 +229,7 @@ def _write_action(
             )
         if resolved.fetched:
             await cache.put_cached_many(session, cache.DOCKERFILE, resolved.fetched)
-        result = await write_library_file_bulk(session, record)
+        result = await write_library_file(session, record)
         await mark_links_stale(session)
         return result
 

@@ -14,7 +14,7 @@ One run, in order:
    paged, nothing is lost;
 4. run, concurrently and sharing the semaphore: the library stage (skipped on 304;
    :mod:`indexer.sync.library_stage`), the Hub stage (:mod:`indexer.sync.hub_stage`)
-   and the store threads (:mod:`indexer.sync.store_thread`). A failure in one cancels the others;
+   and the store threads (:mod:`indexer.store.writer`). A failure in one cancels the others;
 5. link every parent reference to the indexed tag it names, and to the stanza that tag
    answers with per architecture (``link_parents``, once and set-based), when a write
    of this run or of a killed earlier one marked the links stale (``links.stale``);
@@ -51,16 +51,16 @@ from indexer.errors import (
 )
 from indexer.settings import Settings
 from indexer.store.db import Database
+from indexer.store.links import link_parents
 from indexer.store.models import ImageRepository
 from indexer.store.runs import finish_run, record_item_errors, start_run
 from indexer.store.state import LINKS_STALE_KEY, delete_state, get_state
-from indexer.store.writes import link_parents
+from indexer.store.writer import StoreThread
 from indexer.sync.hub_stage import run_hub_stage
 from indexer.sync.library_stage import COMMIT_KEY, run_library_stage, usable_etag
 from indexer.sync.progress import ProgressDisplay, showing
 from indexer.sync.registry_stage import run_registry_stage
 from indexer.sync.run_context import INCREMENTAL_PAGE_SIZE, RunContext
-from indexer.sync.store_thread import StoreThread
 from indexer.sync.summary import SyncSummary, SyncTally
 from indexer.upstream.github import GitHubClient
 from indexer.upstream.http import UpstreamHttp
@@ -147,6 +147,10 @@ async def _link_parents_if_stale(session: AsyncSession) -> int:
     return changed
 
 
+async def _nothing(_session: AsyncSession) -> None:
+    """An empty job: once it is done, every job queued before it is committed."""
+
+
 async def _hub_times(ctx: RunContext) -> dict[str, datetime | None] | None:
     """The Hub's repository list (name to last push), or ``None`` where it cannot be read."""
     try:
@@ -212,6 +216,7 @@ async def _stages_with(
         repositories = [name for name in only if name in known]
 
     async def library_and_hub() -> None:
+        started = time.perf_counter()
         flusher = asyncio.create_task(ctx.flush_errors_periodically())
         try:
             async with asyncio.TaskGroup() as stages:
@@ -226,13 +231,22 @@ async def _stages_with(
             flusher.cancel()
             await asyncio.wait([flusher])
         await ctx.flush_errors()
+        await ctx.writer.run_job(_nothing)  # the stages' writes are committed
+        seconds = ctx.tally.seconds
+        seconds["stages"] = time.perf_counter() - started
+        writing = ctx.writer.busy_seconds
         # parent_tag_id follows library files and new tags, parent_stanza_id library
         # files and repositories no longer maintained: each such write marked the links
         # stale in its own transaction, so this also finishes a killed run's linking
         await ctx.writer.run_job(_link_parents_if_stale)
+        seconds["relinking"] = ctx.writer.busy_seconds - writing
+        seconds["writing"] = writing
+        seconds["decoding"] = ctx.hub.decode_seconds + ctx.incremental_hub.decode_seconds
         if ctx.registry is not None and not ctx.stopping:
+            registry_started = time.perf_counter()
             await run_registry_stage(ctx, ctx.registry, only=only)
             await ctx.flush_errors()
+            seconds["registry"] = time.perf_counter() - registry_started
         await ctx.reader.close()
         await ctx.writer.close()
 

@@ -22,7 +22,7 @@ from indexer.settings import Settings
 from indexer.store.db import Database
 from indexer.store.runs import ItemError, add_item_errors
 from indexer.store.state import StaleLinksMark
-from indexer.sync.store_thread import StoreThread
+from indexer.store.writer import StoreThread
 from indexer.sync.summary import SyncTally
 from indexer.upstream.github import GitHubClient
 from indexer.upstream.http import RequestStats

@@ -64,6 +64,10 @@ class SyncTally:
     errors: Counter[str] = field(default_factory=Counter)
     #: items not had because of an upstream failure other than 404 (retried next run)
     items_lost: int = 0
+    #: where the time went, in seconds: ``stages`` (listing, fetching and writing, up to
+    #: the last write), ``decoding`` (Hub pages, CPU), ``writing`` (the writer thread's
+    #: transactions), ``relinking`` (the final ``link_parents``), ``registry`` (its stage)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def error_count(self) -> int:
@@ -85,12 +89,16 @@ class SyncTally:
     def copy(self) -> SyncTally:
         """An independent copy (for the summary)."""
         return dataclasses.replace(
-            self, errors=Counter(self.errors), not_listed=list(self.not_listed)
+            self,
+            errors=Counter(self.errors),
+            not_listed=list(self.not_listed),
+            seconds=dict(self.seconds),
         )
 
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["errors"] = dict(sorted(self.errors.items()))
+        data["seconds"] = {key: round(value, 3) for key, value in sorted(self.seconds.items())}
         return data
 
 

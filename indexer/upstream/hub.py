@@ -23,6 +23,7 @@ straight into the typed structs by msgspec.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from typing import Annotated
@@ -138,6 +139,15 @@ class HubClient:
         self._http = http
         self._settings = settings
         self._base = settings.hub_url.rstrip("/")
+        #: CPU seconds spent decoding tag pages
+        self.decode_seconds = 0.0
+
+    def _decode_page(self, response: Response) -> HubPage:
+        started = time.perf_counter()
+        try:
+            return _page(response)
+        finally:
+            self.decode_seconds += time.perf_counter() - started
 
     def tags_url(self, repository: str, *, ordering: str | None = "last_updated") -> str:
         """The URL of the first page of ``repository``'s tags."""
@@ -166,7 +176,10 @@ class HubClient:
         while url is not None:
             seen.add(url)
             page = await self._http.request(
-                url, kind="hub-tags", headers={"Accept": "application/json"}, decode=_page
+                url,
+                kind="hub-tags",
+                headers={"Accept": "application/json"},
+                decode=self._decode_page,
             )
             yield page
             url = self._next_url(page.next, seen)

@@ -15,7 +15,7 @@ from indexer.cli.main import main
 from indexer.store.db import Database
 from indexer.store.models import SyncError, SyncRun, TagHistory
 from indexer.store.records import HubTagRecord
-from indexer.store.writes import mark_hub_tags_removed, write_hub_tags
+from indexer.store.writes import ensure_repository, reconcile_hub_tags, write_hub_tags
 from tests.databases import BACKENDS, PostgresDatabases
 from tests.queries.conftest import fresh_database, query
 
@@ -86,7 +86,8 @@ async def write_history(url: str) -> dict[str, int]:
                 )
             )
         async with database.session() as session:
-            await mark_hub_tags_removed(session, "python", ["3.12-slim"], now=T5 + WRITE)
+            python = await ensure_repository(session, "python")
+            await reconcile_hub_tags(session, python, ["3.12-slim"], now=T5 + WRITE)
         return counts
     finally:
         await database.dispose()

@@ -6,10 +6,13 @@ Two architectures, aliases, a SharedTag, written through the store's own writes.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
-from indexer.store.db import Database
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from indexer.store.links import link_parents
 from indexer.store.records import (
     BuildRecord,
     HubImageRecord,
@@ -17,7 +20,8 @@ from indexer.store.records import (
     LibraryFileRecord,
     StanzaRecord,
 )
-from indexer.store.writes import link_parents, write_hub_tags, write_library_file
+from indexer.store.writer import running_writer
+from indexer.store.writes import write_hub_tags, write_library_file
 
 ARCHES = ("amd64", "arm64v8")
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -113,19 +117,26 @@ async def write_graph(
     *,
     now: datetime = NOW,
 ) -> None:
-    """Write library files, then Hub tags, a transaction each, then link the parents."""
-    database = Database(database_url)
-    try:
+    """Write library files, then Hub tags, a transaction each, then link the parents:
+    through the store's writer thread, as a sync writes."""
+    async with running_writer(database_url) as writer:
         for record in library:
-            async with database.session() as session:
-                await write_library_file(session, record, now=now)
+            await writer.run_job(functools.partial(_write_library_file, record, now))
         for repository, tags in hub.items():
-            async with database.session() as session:
-                await write_hub_tags(session, repository, tags, now=now)
-        async with database.session() as session:
-            await link_parents(session)
-    finally:
-        await database.dispose()
+            await writer.run_job(functools.partial(_write_hub_tags, repository, tags, now))
+        await writer.run_job(link_parents)
+
+
+async def _write_library_file(
+    record: LibraryFileRecord, now: datetime, session: AsyncSession
+) -> object:
+    return await write_library_file(session, record, now=now)
+
+
+async def _write_hub_tags(
+    repository: str, tags: Sequence[HubTagRecord], now: datetime, session: AsyncSession
+) -> object:
+    return await write_hub_tags(session, repository, tags, now=now)
 
 
 async def write_handmade_graph(database_url: str) -> None:

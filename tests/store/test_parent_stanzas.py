@@ -1,30 +1,46 @@
 """``builds.parent_stanza_id`` follows library changes of the parent's repository.
 
-The stored column must always equal the live rule (:func:`next_build_sql`, the rule
-of ``v_ancestors``); the descendant and ancestor walks read only the column.
+The stored column must always equal the live rule of the contract views' ancestor walk
+(``_next_build`` of migration 0002, what ``v_ancestors`` follows); the descendant and
+ancestor walks read only the column.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from datetime import timedelta
 
 import pytest
 
 from indexer.store.db import Database
+from indexer.store.links import link_parents
 from indexer.store.queries import children
-from indexer.store.queries.chains import next_build_sql
 from indexer.store.records import LibraryFileRecord
-from indexer.store.writes import link_parents, write_library_file
+from indexer.store.writes import write_library_file
+from tests.corpus import PROJECT_ROOT
 from tests.store.handmade import LIBRARY, NOW, _stanza, write_handmade_graph
 from tests.sync.helpers import query
+
+
+def _views_rule(parent_tag_id: str, architecture: str) -> str:
+    """The views' rule: the build the parent tag answers with (migration 0002's subquery)."""
+    path = PROJECT_ROOT / "migrations" / "versions" / "2026_11_28_0002_contract_views.py"
+    spec = importlib.util.spec_from_file_location("_contract_views_0002", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rule: str = module._next_build(parent_tag_id, architecture)
+    return rule
+
 
 #: every build whose stored parent stanza differs from the live rule
 STALE = f"""
     SELECT s.canonical_tag, b.architecture, b.parent_stanza_id, live.stanza_id
     FROM builds b
     JOIN stanzas s ON s.id = b.stanza_id
-    LEFT JOIN builds live ON live.id = {next_build_sql("b.parent_tag_id", "b.architecture")}
+    LEFT JOIN builds live ON live.id = {_views_rule("b.parent_tag_id", "b.architecture")}
     WHERE COALESCE(b.parent_stanza_id, 0) <> COALESCE(live.stanza_id, 0)
 """
 

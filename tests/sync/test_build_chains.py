@@ -21,8 +21,8 @@ from sqlalchemy import text
 from indexer.replay import Corpus, ReplayServer
 from indexer.store.closure import refresh_build_chains
 from indexer.store.db import Database
+from indexer.store.links import link_parents
 from indexer.store.migrate import alembic_config, upgrade
-from indexer.store.writes import link_parents
 from tests.store.handmade import load_handmade_graph
 from tests.sync.helpers import MiniCorpus, query, replay_settings, sync_once
 from tests.sync.minis import commits

@@ -20,9 +20,9 @@ from sqlalchemy import text
 
 from indexer.replay import Corpus, ReplayServer
 from indexer.store.db import Database
+from indexer.store.links import link_parents
 from indexer.store.migrate import alembic_config, upgrade
 from indexer.store.parent_refs import refresh_parent_refs
-from indexer.store.writes import link_parents
 from tests.queries.test_docs_queries import examples
 from tests.store.handmade import load_handmade_graph
 from tests.sync.helpers import query, replay_settings, sync_once

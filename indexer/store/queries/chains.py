@@ -2,11 +2,10 @@
 
 One recursive query walks every requested build at once. A step goes from a
 build (architecture A) through its linked parent tag (``builds.parent_tag_id``)
-to the build for A of the stanza that tag answers with: the first, in file
-order, of the maintained stanzas listing the tag (or the tag's own stanza when
-none is maintained) that builds A. ``link_parents`` stores that stanza on the
-build (``builds.parent_stanza_id``; :func:`next_build_sql` is the rule it
-applies), so a step is one lookup by (stanza, architecture). The walk ends at
+to the build for A of the stanza that tag answers with
+(:func:`indexer.store.links.answering_stanzas`, the one place of that rule).
+``link_parents`` stores that stanza on the build (``builds.parent_stanza_id``),
+so a step is one lookup by (stanza, architecture). The walk ends at
 ``scratch``, at an external image, at an official image the index does not know
 or that lacks A, at an unresolved parent, or, with a note, at a cycle (a stanza
 met twice).
@@ -31,24 +30,7 @@ __all__ = [
     "Chain",
     "ChainLink",
     "ancestor_chains",
-    "next_build_sql",
 ]
-
-
-def next_build_sql(parent_tag_id: str, architecture: str) -> str:
-    """A scalar subquery: the build the parent tag answers with for the architecture.
-
-    The live form of the rule ``builds.parent_stanza_id`` stores (the views walk this way).
-    """
-    return f"""(
-        SELECT x.id FROM stanza_tags st
-        JOIN tags t ON t.id = st.tag_id
-        JOIN stanzas s ON s.id = st.stanza_id
-        JOIN builds x ON x.stanza_id = s.id AND x.architecture = {architecture}
-        WHERE st.tag_id = {parent_tag_id} AND (s.maintained OR s.id = t.stanza_id)
-        ORDER BY s.position, s.id
-        LIMIT 1
-    )"""
 
 
 _LEVELS_SQL = """

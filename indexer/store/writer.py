@@ -1,4 +1,10 @@
-"""Store threads: a thread of its own applies jobs to the store, one transaction each.
+"""Store threads: a thread of its own applies jobs to the store, in order, in transactions.
+
+The generic API: `StoreThread.run_job` (or `submit`) takes a job, an async function of
+a session, and runs it inside a transaction on the thread (the jobs queued while one
+runs join it and commit together: a job's writes commit with it or not at all, and a
+job's result is handed back only after its commit); the store's writes
+(:mod:`indexer.store.writes`, :mod:`indexer.store.links`) are such functions.
 
 The pipeline runs two: the **writer** (every write of the run, in order) and the
 **reader** (fetch-cache lookups, so they wait neither for the busy fetching loop nor
@@ -29,8 +35,10 @@ task group cancels the other stages).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -41,9 +49,14 @@ from sqlalchemy.engine import URL, Result, ScalarResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from indexer.store.db import SQLITE_BUSY_TIMEOUT_MS, Database, _configure_sqlite
+from indexer.store.db import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    Database,
+    configure_sqlite,
+    normalize_database_url,
+)
 
-__all__ = ["StoreAction", "StoreThread"]
+__all__ = ["StoreAction", "StoreThread", "running_writer"]
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +65,10 @@ T = TypeVar("T")
 StoreAction = Callable[[AsyncSession], Awaitable[T]]
 #: a factory of transactions (an open session, committed on exit)
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
-#: the most committed jobs reported back to the submitting loop in one hand-over
-_REPORT_BATCH = 32
+#: the most jobs committed together (and reported back in one hand-over)
+GROUP_JOBS = 64
+#: no more jobs join a transaction after it has run this long (seconds)
+GROUP_SECONDS = 0.25
 #: how long a cancelled run waits for a store thread to roll back and stop
 STOP_TIMEOUT_SECONDS = 10.0
 
@@ -99,7 +114,7 @@ def _sqlite_engine(url: URL) -> Engine:
         url.set(drivername="sqlite"),
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
-    event.listen(engine, "connect", _configure_sqlite)
+    event.listen(engine, "connect", configure_sqlite)
     return engine
 
 
@@ -123,6 +138,8 @@ class StoreThread:
         self._consumer: asyncio.Task[None] | None = None
         self._stop_requested = threading.Event()
         self.transactions = 0
+        #: seconds the thread spent in transactions (jobs and commits)
+        self.busy_seconds = 0.0
 
     # --- the submitting side (the pipeline's loop) -------------------------------
 
@@ -160,6 +177,13 @@ class StoreThread:
             self._settle(job, result, None)
         if failed is not None:
             self._settle(failed[0], None, failed[1])
+
+    def _fail_all(self, jobs: list[_Job], failed: _Job | None, error: BaseException) -> None:
+        """On the submitting loop: a transaction failed, so none of its jobs committed."""
+        for job in jobs:
+            self._settle(job, None, error)
+        if failed is not None:
+            self._settle(failed, None, error)
 
     def _settle(self, job: _Job, result: Any, error: BaseException | None) -> None:
         """On the submitting loop: free the slot, run ``on_commit``, settle the future."""
@@ -217,7 +241,8 @@ class StoreThread:
     # --- the store thread ----------------------------------------------------------
 
     async def _consume(self) -> None:
-        """The thread's loop: apply jobs in order, one transaction each."""
+        """The thread's loop: apply jobs in order; the jobs queued meanwhile share one
+        transaction (at most `GROUP_JOBS` of them, started within `GROUP_SECONDS`)."""
         assert self._main_loop is not None
         main_loop = self._main_loop
         self._writer_loop = asyncio.get_running_loop()
@@ -230,20 +255,33 @@ class StoreThread:
             main_loop.call_soon_threadsafe(self._ready.set)
             job = await inbox.get()
             while job is not None:
-                # the jobs queued meanwhile run back to back and are reported together:
-                # every hand-over between the threads is a wake-up and a wait for the GIL
+                # every commit is a round trip (and on PostgreSQL a flush of its log), and
+                # every hand-over between the threads a wake-up and a wait for the GIL:
+                # the jobs queued meanwhile commit together and are reported together
                 done: list[tuple[_Job, Any]] = []
-                while job is not None:
-                    try:
-                        async with transaction() as session:
-                            result = await job.action(session)
-                    except Exception as exc:
-                        main_loop.call_soon_threadsafe(self._settle_all, done, (job, exc))
-                        raise
-                    done.append((job, result))
-                    if inbox.empty() or len(done) >= _REPORT_BATCH:
-                        break
-                    job = inbox.get_nowait()
+                started = time.perf_counter()
+                try:
+                    async with transaction() as session:
+                        while job is not None:
+                            done.append((job, await job.action(session)))
+                            full = len(done) >= GROUP_JOBS
+                            if (
+                                full
+                                or inbox.empty()
+                                or time.perf_counter() - started > GROUP_SECONDS
+                            ):
+                                break
+                            job = inbox.get_nowait()
+                except Exception as exc:
+                    failed = (
+                        job if job is not None and (not done or done[-1][0] is not job) else None
+                    )
+                    main_loop.call_soon_threadsafe(
+                        self._fail_all, [j for j, _ in done], failed, exc
+                    )
+                    raise
+                finally:
+                    self.busy_seconds += time.perf_counter() - started
                 main_loop.call_soon_threadsafe(self._settle_all, done, None)
                 job = await inbox.get() if job is not None else None
 
@@ -271,3 +309,27 @@ class StoreThread:
             yield database.session
         finally:
             await database.dispose()
+
+
+@asynccontextmanager
+async def running_writer(
+    database_url: URL | str, *, name: str = "writer", queue_size: int = 32
+) -> AsyncIterator[StoreThread]:
+    """A started `StoreThread` on ``database_url``; on a clean exit its queued jobs finish.
+
+    For callers outside a sync run (tests that fill databases, benchmarks): they write
+    through the same thread and the same jobs as the pipeline.
+    """
+    url = normalize_database_url(database_url) if isinstance(database_url, str) else database_url
+    writer = StoreThread(url, name=name, queue_size=queue_size)
+    task = asyncio.create_task(writer.run())
+    try:
+        yield writer
+    except BaseException:
+        task.cancel()
+        await asyncio.wait([task])
+        raise
+    if not task.done():
+        with contextlib.suppress(RuntimeError):  # the thread ended meanwhile: raised below
+            await writer.close()
+    await task

@@ -1,0 +1,336 @@
+"""How a page of Hub tag rows reaches the database: one loader per backend.
+
+`indexer.store.writes.write_hub_tags` decides what a page changes (which tags are new,
+which point at a new digest) and hands the rows, as tuples, to the loader of the
+session's backend:
+
+- **PostgreSQL** (`PostgresHubRows`): on the session's own asyncpg connection, inside
+  its transaction. New tags, their platform images and their history go in as arrays
+  through ``unnest``, in one statement (data-modifying CTEs: one round trip a page);
+  the platform images of changed tags by ``COPY`` (``copy_records_to_table``: their old
+  images are deleted first), the tags and history rows with one set-based ``UPDATE`` /
+  ``INSERT … ON CONFLICT`` per table. Every statement has fixed text (ids as ``= ANY($n)`` arrays),
+  so asyncpg prepares each once per connection.
+- **SQLite** (`SqliteHubRows`): the driver's ``executemany`` on prepared statements
+  (:mod:`indexer.store.driver_rows`), in the same transaction.
+
+No ORM instance and no dict per row: the rows are tuples in the column orders below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast
+
+from sqlalchemy import Table, bindparam, delete, func, insert, null, select, update
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from indexer.store.driver_rows import binder, chunks, executemany
+from indexer.store.models import HubImage, Tag, TagHistory
+
+__all__ = [
+    "HISTORY_COLUMNS",
+    "IMAGE_COLUMNS",
+    "NEW_TAG_COLUMNS",
+    "UPDATED_TAG_COLUMNS",
+    "HubRows",
+    "hub_rows",
+]
+
+#: a stored tag: id, digest, first_seen, removed_at
+StoredTag = tuple[int, str | None, datetime | None, datetime | None]
+
+IMAGE_COLUMNS = (
+    "tag_id",
+    "os",
+    "architecture",
+    "variant",
+    "bashbrew_arch",
+    "digest",
+    "size",
+    "status",
+    "last_pushed",
+)
+NEW_TAG_COLUMNS = (
+    "repository_id",
+    "name",
+    "maintained",
+    "digest",
+    "media_type",
+    "last_updated",
+    "tag_status",
+    "first_seen",
+    "last_seen",
+)
+#: an updated tag's row: the new values, then its id
+UPDATED_TAG_COLUMNS = (
+    "digest",
+    "media_type",
+    "last_updated",
+    "tag_status",
+    "first_seen",
+    "last_seen",
+    "id",
+)
+HISTORY_COLUMNS = ("tag_id", "digest", "first_seen", "last_seen")
+
+
+class HubRows(Protocol):
+    """The statements of one Hub page write, on one backend, in the caller's transaction."""
+
+    #: a time as this loader's rows carry it
+    time: Callable[[datetime | None], Any]
+
+    async def stored(self, repository_id: int, names: Sequence[str]) -> dict[str, StoredTag]:
+        """The stored tags among ``names``."""
+
+    async def insert_new_tags(
+        self,
+        repository_id: int,
+        tags: list[tuple[Any, ...]],
+        images: list[tuple[Any, ...]],
+    ) -> None:
+        """Insert new tags (`NEW_TAG_COLUMNS`), their platform images (`IMAGE_COLUMNS`,
+        with the tag's name in place of its id) and their first history interval
+        (from the tag's ``first_seen``), for the tags with a digest."""
+
+    async def update_tags(self, rows: list[tuple[Any, ...]], now: datetime) -> None:
+        """Rewrite changed tags (`UPDATED_TAG_COLUMNS`), drop their images, close their
+        open history interval at ``now``."""
+
+    async def insert_images(self, rows: list[tuple[Any, ...]]) -> None:
+        """Insert platform images (`IMAGE_COLUMNS`); none of them is stored yet."""
+
+    async def upsert_history(self, rows: list[tuple[Any, ...]]) -> None:
+        """Open history intervals (`HISTORY_COLUMNS`)."""
+
+
+def hub_rows(session: AsyncSession) -> HubRows:
+    """The loader for ``session``'s backend."""
+    if session.get_bind().dialect.name == "postgresql":
+        return PostgresHubRows(session)
+    return SqliteHubRows(session)
+
+
+# --- PostgreSQL: COPY and arrays on the session's asyncpg connection ---------------------
+
+_PG_STORED = """
+SELECT name, id, digest, first_seen, removed_at FROM tags
+WHERE repository_id = $1 AND name = ANY($2::text[])
+"""
+_PG_INSERT_NEW_TAGS = """
+WITH new_tags AS (
+    INSERT INTO tags (repository_id, name, maintained, digest, media_type, last_updated,
+                      tag_status, first_seen, last_seen)
+    SELECT $1, n, false, d, m, u, s, $7, $7
+    FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
+        AS r(n, d, m, u, s)
+    ON CONFLICT (repository_id, name) DO NOTHING
+    RETURNING id, name, digest
+), images AS (
+    INSERT INTO hub_images (tag_id, os, architecture, variant, bashbrew_arch, digest, size,
+                            status, last_pushed)
+    SELECT t.id, i.os, i.architecture, i.variant, i.bashbrew_arch, i.digest, i.size, i.status,
+           i.last_pushed
+    FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+                $14::bigint[], $15::text[], $16::timestamptz[]) WITH ORDINALITY
+        AS i(tag, os, architecture, variant, bashbrew_arch, digest, size, status, last_pushed, n)
+    JOIN new_tags t ON t.name = i.tag
+    ORDER BY t.id, i.n
+), history AS (
+    INSERT INTO tag_history (tag_id, digest, first_seen, last_seen)
+    SELECT id, digest, $7, $7 FROM new_tags WHERE digest IS NOT NULL ORDER BY id
+    ON CONFLICT (tag_id, first_seen) DO UPDATE SET digest = excluded.digest
+)
+SELECT count(*) FROM new_tags
+"""
+_PG_UPDATE_TAGS = """
+UPDATE tags SET digest = r.d, media_type = r.m, last_updated = r.u, tag_status = r.s,
+                first_seen = r.f, last_seen = r.l, removed_at = NULL
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::timestamptz[],
+            $6::timestamptz[], $7::int[]) AS r(d, m, u, s, f, l, i)
+WHERE tags.id = r.i
+"""
+_PG_DELETE_IMAGES = "DELETE FROM hub_images WHERE tag_id = ANY($1::int[])"
+_PG_CLOSE_HISTORY = """
+UPDATE tag_history h SET last_seen = $2
+WHERE h.tag_id = ANY($1::int[]) AND h.last_seen < $2
+  AND h.first_seen = (SELECT max(l.first_seen) FROM tag_history l WHERE l.tag_id = h.tag_id)
+"""
+_PG_UPSERT_HISTORY = """
+INSERT INTO tag_history (tag_id, digest, first_seen, last_seen)
+SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[])
+ON CONFLICT (tag_id, first_seen) DO UPDATE SET digest = excluded.digest
+"""
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _columns(rows: list[tuple[Any, ...]], *picked: int) -> list[list[Any]]:
+    return [[row[index] for row in rows] for index in picked]
+
+
+class PostgresHubRows:
+    """`HubRows` through asyncpg: ``unnest`` arrays, and COPY for changed tags' images."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._connection: Any = None
+        self.time: Callable[[datetime | None], Any] = _aware
+
+    async def _driver(self) -> Any:
+        """The asyncpg connection of the session, inside the session's transaction."""
+        if self._connection is None:
+            connection = await self._session.connection()
+            driver: Any = (await connection.get_raw_connection()).driver_connection
+            if not driver.is_in_transaction():
+                # SQLAlchemy begins the driver's transaction with its first statement
+                await connection.exec_driver_sql("SELECT 1")
+            assert driver.is_in_transaction()
+            self._connection = driver
+        return self._connection
+
+    async def stored(self, repository_id: int, names: Sequence[str]) -> dict[str, StoredTag]:
+        driver = await self._driver()
+        rows = await driver.fetch(_PG_STORED, repository_id, list(names))
+        return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
+
+    async def insert_new_tags(
+        self,
+        repository_id: int,
+        tags: list[tuple[Any, ...]],
+        images: list[tuple[Any, ...]],
+    ) -> None:
+        driver = await self._driver()
+        inserted = await driver.fetchval(
+            _PG_INSERT_NEW_TAGS,
+            repository_id,
+            *_columns(tags, 1, 3, 4, 5, 6),
+            tags[0][7],
+            *_columns(images, *range(len(IMAGE_COLUMNS))),
+        )
+        if inserted != len(tags):
+            raise RuntimeError(f"{len(tags) - inserted} new tags were stored meanwhile")
+
+    async def update_tags(self, rows: list[tuple[Any, ...]], now: datetime) -> None:
+        driver = await self._driver()
+        await driver.execute(_PG_UPDATE_TAGS, *_columns(rows, 0, 1, 2, 3, 4, 5, 6))
+        ids = sorted(row[6] for row in rows)
+        await driver.execute(_PG_DELETE_IMAGES, ids)
+        await driver.execute(_PG_CLOSE_HISTORY, ids, _aware(now))
+
+    async def insert_images(self, rows: list[tuple[Any, ...]]) -> None:
+        driver = await self._driver()
+        await driver.copy_records_to_table("hub_images", records=rows, columns=IMAGE_COLUMNS)
+
+    async def upsert_history(self, rows: list[tuple[Any, ...]]) -> None:
+        driver = await self._driver()
+        await driver.execute(_PG_UPSERT_HISTORY, *_columns(rows, 0, 1, 2, 3))
+
+
+# --- SQLite: prepared executemany -----------------------------------------------------
+
+_TAGS = cast(Table, Tag.__table__)
+_HUB_IMAGES = cast(Table, HubImage.__table__)
+_TAG_HISTORY = cast(Table, TagHistory.__table__)
+
+_STORED = select(
+    _TAGS.c.name, _TAGS.c.id, _TAGS.c.digest, _TAGS.c.first_seen, _TAGS.c.removed_at
+).where(
+    _TAGS.c.repository_id == bindparam("b_repository"),
+    _TAGS.c.name.in_(bindparam("b_names", expanding=True)),
+)
+_TAG_IDS = select(_TAGS.c.name, _TAGS.c.id).where(
+    _TAGS.c.repository_id == bindparam("b_repository"),
+    _TAGS.c.name.in_(bindparam("b_names", expanding=True)),
+)
+_INSERT_TAGS = sqlite.insert(_TAGS).on_conflict_do_nothing(index_elements=["repository_id", "name"])
+_UPDATE_TAGS = (
+    update(_TAGS)
+    .where(_TAGS.c.id == bindparam("b_id"))
+    .values(
+        digest=bindparam("b_digest"),
+        media_type=bindparam("b_media_type"),
+        last_updated=bindparam("b_last_updated"),
+        tag_status=bindparam("b_tag_status"),
+        first_seen=bindparam("b_first_seen"),
+        last_seen=bindparam("b_last_seen"),
+        removed_at=null(),
+    )
+)
+_UPDATE_TAG_PARAMS = tuple(f"b_{name}" for name in UPDATED_TAG_COLUMNS)
+_DELETE_IMAGES = delete(_HUB_IMAGES).where(
+    _HUB_IMAGES.c.tag_id.in_(bindparam("b_ids", expanding=True))
+)
+_latest = _TAG_HISTORY.alias("latest")
+_CLOSE_HISTORY = (
+    update(_TAG_HISTORY)
+    .where(
+        _TAG_HISTORY.c.tag_id.in_(bindparam("b_ids", expanding=True)),
+        _TAG_HISTORY.c.last_seen < bindparam("b_now"),
+        _TAG_HISTORY.c.first_seen
+        == select(func.max(_latest.c.first_seen))
+        .where(_latest.c.tag_id == _TAG_HISTORY.c.tag_id)
+        .scalar_subquery(),
+    )
+    .values(last_seen=bindparam("b_now"))
+)
+_INSERT_IMAGES = insert(_HUB_IMAGES)
+_history = sqlite.insert(_TAG_HISTORY)
+_UPSERT_HISTORY = _history.on_conflict_do_update(
+    index_elements=["tag_id", "first_seen"], set_={"digest": _history.excluded.digest}
+)
+
+
+class SqliteHubRows:
+    """`HubRows` through ``sqlite3``'s executemany on statements compiled once."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._binder = binder(session.get_bind().dialect)
+        self.time: Callable[[datetime | None], Any] = self._binder.time
+
+    async def _names(self, statement: Any, repository_id: int, names: Sequence[str]) -> list[Any]:
+        found: list[Any] = []
+        for chunk in chunks(names):
+            result = await self._session.execute(
+                statement, {"b_repository": repository_id, "b_names": list(chunk)}
+            )
+            found.extend(result)
+        return found
+
+    async def stored(self, repository_id: int, names: Sequence[str]) -> dict[str, StoredTag]:
+        rows = await self._names(_STORED, repository_id, names)
+        return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
+
+    async def insert_new_tags(
+        self,
+        repository_id: int,
+        tags: list[tuple[Any, ...]],
+        images: list[tuple[Any, ...]],
+    ) -> None:
+        await executemany(self._session, self._binder, _INSERT_TAGS, NEW_TAG_COLUMNS, tags)
+        found = await self._names(_TAG_IDS, repository_id, [row[1] for row in tags])
+        ids = {str(name): int(tag_id) for name, tag_id in found}
+        # names in order, ids in insertion order: the rows stay in id order
+        await self.insert_images([(ids[row[0]], *row[1:]) for row in images])
+        history = [(ids[row[1]], row[3], row[7], row[8]) for row in tags if row[3] is not None]
+        await self.upsert_history(sorted(history))
+
+    async def update_tags(self, rows: list[tuple[Any, ...]], now: datetime) -> None:
+        await executemany(self._session, self._binder, _UPDATE_TAGS, _UPDATE_TAG_PARAMS, rows)
+        for chunk in chunks(sorted(row[6] for row in rows)):
+            await self._session.execute(_DELETE_IMAGES, {"b_ids": list(chunk)})
+            await self._session.execute(_CLOSE_HISTORY, {"b_ids": list(chunk), "b_now": now})
+
+    async def insert_images(self, rows: list[tuple[Any, ...]]) -> None:
+        await executemany(self._session, self._binder, _INSERT_IMAGES, IMAGE_COLUMNS, rows)
+
+    async def upsert_history(self, rows: list[tuple[Any, ...]]) -> None:
+        await executemany(self._session, self._binder, _UPSERT_HISTORY, HISTORY_COLUMNS, rows)
