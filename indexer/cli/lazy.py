@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,8 @@ class LazyGroup(click.Group):
     def __init__(self, *args: Any, lazy_commands: Mapping[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy_commands = dict(lazy_commands)
+        #: called once a command's module is loaded (the program freezes what it imported)
+        self.on_load: Callable[[], None] | None = None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy_commands})
@@ -69,6 +71,8 @@ class LazyGroup(click.Group):
         if not isinstance(command, click.Command):
             raise TypeError(f"{self.lazy_commands[cmd_name]} is not a click command")
         self.add_command(command, cmd_name)
+        if self.on_load is not None:
+            self.on_load()
         return command
 
     def _summary(self, ctx: click.Context, name: str, limit: int) -> str:

@@ -108,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if argv is None:  # the program itself, not a caller that runs commands in its process
-        freeze_startup_objects()
+        # what the command's module imported lives as long as the process: out of the
+        # garbage collector's walks once it is loaded
+        cli.on_load = freeze_startup_objects
     try:
         # without standalone mode click answers a command's ctx.exit(N) / Exit(N) as N
         status = cli.main(args=argv, prog_name="indexer", standalone_mode=False)
