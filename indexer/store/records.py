@@ -15,7 +15,7 @@ from typing import Protocol
 
 __all__ = [
     "BuildRecord",
-    "BuildWarningRecord",
+    "BuildWarningFacts",
     "HubImageFacts",
     "HubImageRecord",
     "HubTagFacts",
@@ -25,17 +25,16 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class BuildWarningRecord:
-    """A check BuildKit would report for a build that still builds (rule, line, message)."""
+class BuildWarningFacts(Protocol):
+    """A check BuildKit would report for a build that still builds; the parser's
+    ``BuildWarning`` satisfies it, so the store needs no parser type."""
 
-    rule: str
-    line: int
-    message: str
-
-    def as_dict(self) -> dict[str, str | int]:
-        """The JSON form stored in ``builds.warnings``."""
-        return {"rule": self.rule, "line": self.line, "message": self.message}
+    @property
+    def rule(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def message(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +53,7 @@ class BuildRecord:
     froms: tuple[str, ...] | None = None
     error: str | None = None
     #: what BuildKit would warn about (and still build), in line order
-    warnings: tuple[BuildWarningRecord, ...] = ()
+    warnings: tuple[BuildWarningFacts, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

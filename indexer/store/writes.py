@@ -123,7 +123,10 @@ def build_row(stanza_id: int, build: BuildRecord) -> dict[str, Any]:
         "parent_tag": parent_tag,
         "froms": list(build.froms) if build.froms is not None else None,
         "error": build.error,
-        "warnings": [warning.as_dict() for warning in build.warnings],
+        "warnings": [
+            {"rule": warning.rule, "line": warning.line, "message": warning.message}
+            for warning in build.warnings
+        ],
     }
 
 

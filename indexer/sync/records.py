@@ -6,12 +6,7 @@ from collections.abc import Sequence
 
 from indexer.parsing.dockerfile_checks import BuildWarning
 from indexer.parsing.library_file import ArchBuild, LibraryFile, Stanza
-from indexer.store.records import (
-    BuildRecord,
-    BuildWarningRecord,
-    LibraryFileRecord,
-    StanzaRecord,
-)
+from indexer.store.records import BuildRecord, LibraryFileRecord, StanzaRecord
 
 __all__ = ["build_record", "library_file_record", "stanza_record"]
 
@@ -36,9 +31,7 @@ def build_record(
         parent_ref=parent_ref,
         froms=tuple(froms) if froms is not None else None,
         error=error,
-        warnings=tuple(
-            BuildWarningRecord(warning.rule, warning.line, warning.message) for warning in warnings
-        ),
+        warnings=tuple(warnings),
     )
 
 
