@@ -44,6 +44,18 @@ COMMANDS = (
 GOAL_SECONDS = {"indexer show": 0.3}
 
 
+#: the variables ``indexer replay`` prints, one ``export`` line each
+UPSTREAM_VARIABLES = frozenset(
+    {
+        "INDEXER_HUB_URL",
+        "INDEXER_GITHUB_API_URL",
+        "INDEXER_GITHUB_RAW_URL",
+        "INDEXER_REGISTRY_URL",
+        "INDEXER_REGISTRY_AUTH_URL",
+    }
+)
+
+
 def default_corpus() -> Path:
     configured = os.environ.get("INDEXER_CORPUS")
     return Path(configured) if configured else PROJECT_ROOT.parent / "shared" / "corpus"
@@ -61,8 +73,10 @@ def replay(corpus: Path) -> Iterator[dict[str, str]]:
     try:
         assert child.stdout is not None
         env = {}
-        for _ in range(3):
+        while not env.keys() >= UPSTREAM_VARIABLES:  # the replay prints one line for each
             name, _, value = child.stdout.readline().strip().removeprefix("export ").partition("=")
+            if not name:
+                raise RuntimeError("the replay stopped before printing its variables")
             env[name] = value
         yield env
     finally:
