@@ -44,7 +44,7 @@ import threading
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -157,7 +157,9 @@ class PublishedImages:
     """Bodies and published Hub views of one corpus under one set of options (thread-safe)."""
 
     def __init__(self, corpus: Corpus, options: RegistryOptions | None = None) -> None:
-        self._corpus = corpus
+        # a weak reference: the shared cache (`published_images`) holds this object under
+        # a weak key on the corpus, which a strong reference here would keep alive forever
+        self._corpus = cast(Corpus, weakref.proxy(corpus))
         self.options = options or RegistryOptions()
         self._lock = threading.RLock()
         self._tags: dict[tuple[str, str], dict[str, PublishedTag]] = {}
