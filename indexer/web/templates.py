@@ -11,6 +11,7 @@ from urllib.parse import quote
 import jinja2
 
 from indexer.cli.query_output import human_size
+from indexer.cli.render import plural
 from indexer.errors import ImageReferenceError
 from indexer.refs import parse_ref
 
@@ -47,5 +48,6 @@ def make_environment() -> jinja2.Environment:
     environment.filters["image_url"] = image_url
     environment.filters["repository_url"] = repository_url
     environment.filters["size"] = human_size
+    environment.filters["plural"] = plural
     environment.filters["short_digest"] = lambda d: d[:19] if d else "-"
     return environment

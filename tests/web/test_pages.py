@@ -224,6 +224,22 @@ async def test_page_sizes(corpus_url: str) -> None:
             assert len(body) < 200_000, (path, len(body))
 
 
+async def test_counts_of_images_read_in_the_right_number(corpus_url: str) -> None:
+    from indexer.web.templates import make_environment
+
+    plural = make_environment().from_string("{{ n | plural('image') }} directly")
+    assert [plural.render(n=n) for n in (0, 1, 2)] == [
+        "0 images directly",
+        "1 image directly",
+        "2 images directly",
+    ]
+    async with served(corpus_url) as client:
+        for path in ["/t/debian:trixie-slim", "/t/python:3-slim", "/t/alpine:latest"]:
+            html = await (await client.get(path)).text()
+            assert "directly" in html, path
+            assert " 1 images" not in html, path
+
+
 async def test_registry_facts_are_shown_when_the_index_has_them(corpus_url: str) -> None:
     """The ``registry`` object on show's platforms: rendered as the sync stored it, absent
     when no platform has one, and a stale base (set by hand here) says since when."""
