@@ -29,9 +29,10 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from indexer.store.driver_rows import rowcount
 from indexer.store.queries.sql import MAX_DEPTH, dialect_name
 
-__all__ = ["ChainRefresh", "refresh_build_chains"]
+__all__ = ["RefreshCounts", "refresh_build_chains"]
 
 #: the builds whose chain must be walked again: new builds (no step-0 row), builds whose
 #: step-1 row is not the build their parent answers with now (same architecture, the parent
@@ -101,8 +102,8 @@ _WALK_MISSING = """
 
 
 @dataclass(frozen=True, slots=True)
-class ChainRefresh:
-    """Rows one refresh deleted and inserted."""
+class RefreshCounts:
+    """Rows one refresh of a derived table (chains, parent references) deleted and inserted."""
 
     deleted: int
     inserted: int
@@ -121,7 +122,7 @@ def _walk_missing_sql(dialect: str) -> str:
     )
 
 
-async def refresh_build_chains(session: AsyncSession) -> ChainRefresh:
+async def refresh_build_chains(session: AsyncSession) -> RefreshCounts:
     """Bring ``build_chains`` up to date with ``builds.parent_stanza_id`` (see the module).
 
     Call it in the transaction that wrote the links, after them. Answers the rows
@@ -129,8 +130,4 @@ async def refresh_build_chains(session: AsyncSession) -> ChainRefresh:
     """
     deleted = await session.execute(text(_STALE_CHAINS))
     inserted = await session.execute(text(_walk_missing_sql(dialect_name(session))))
-    return ChainRefresh(_rowcount(deleted), _rowcount(inserted))
-
-
-def _rowcount(result: object) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
+    return RefreshCounts(rowcount(deleted), rowcount(inserted))

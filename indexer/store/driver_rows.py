@@ -30,7 +30,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from indexer.store.models import UTCDateTime
 
-__all__ = ["BATCH", "Binder", "InList", "binder", "chunks", "executemany"]
+__all__ = ["BATCH", "Binder", "InList", "binder", "chunks", "executemany", "rowcount"]
 
 #: ids per expanding ``IN`` list (SQLite allows 32766 bound parameters)
 BATCH = 500
@@ -39,6 +39,11 @@ BATCH = 500
 def chunks(rows: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
+
+
+def rowcount(result: object) -> int:
+    """The rows a statement's result says it wrote (0 where the driver does not say)."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _unbound(value: datetime | None) -> Any:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from indexer.store.closure import refresh_build_chains
+from indexer.store.driver_rows import rowcount
 from indexer.store.models import Build, ImageRepository, Stanza, StanzaTag, Tag
 from indexer.store.parent_refs import refresh_parent_refs
 
@@ -45,10 +46,6 @@ def answering_stanzas(stmt: Select[Any], architecture: Any) -> Select[Any]:
         )
         .where(_PARENT_STANZA.maintained | (_PARENT_STANZA.id == _PARENT_TAG.stanza_id))
     )
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def link_parents(session: AsyncSession) -> int:
@@ -88,7 +85,7 @@ async def link_parents(session: AsyncSession) -> int:
         .values(parent_tag_id=target)
         .where(Build.parent_tag_id.is_distinct_from(target))
     )
-    changed = _rowcount(await session.execute(stmt))
+    changed = rowcount(await session.execute(stmt))
 
     child = aliased(Build)
     rank = func.row_number().over(partition_by=child.id, order_by=_FILE_ORDER)
@@ -108,7 +105,7 @@ async def link_parents(session: AsyncSession) -> int:
             Build.parent_stanza_id.is_distinct_from(answer.c.stanza_id),
         )
     )
-    changed += _rowcount(await session.execute(stmt))
+    changed += rowcount(await session.execute(stmt))
 
     any_answer = answering_stanzas(
         select(_LISTING.tag_id).where(_LISTING.tag_id == Build.parent_tag_id), Build.architecture
@@ -118,7 +115,7 @@ async def link_parents(session: AsyncSession) -> int:
         .values(parent_stanza_id=None)
         .where(Build.parent_stanza_id.is_not(None), ~any_answer.exists())
     )
-    changed += _rowcount(await session.execute(stmt))
+    changed += rowcount(await session.execute(stmt))
     # the same transaction keeps the stored walks of the links in step with them
     await refresh_build_chains(session)
     await refresh_parent_refs(session)

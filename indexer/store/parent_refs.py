@@ -16,12 +16,13 @@ call with nothing changed writes no row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["ParentRefsRefresh", "refresh_parent_refs"]
+from indexer.store.closure import RefreshCounts
+from indexer.store.driver_rows import rowcount
+
+__all__ = ["refresh_parent_refs"]
 
 #: the table's rows as the builds make them now (parent_repository and parent_tag are
 #: functions of parent_ref, so MIN picks the one value)
@@ -55,27 +56,11 @@ _INSERT_MISSING = f"""
 """
 
 
-@dataclass(frozen=True, slots=True)
-class ParentRefsRefresh:
-    """Rows one refresh deleted and inserted."""
-
-    deleted: int
-    inserted: int
-
-    @property
-    def written(self) -> int:
-        return self.deleted + self.inserted
-
-
-async def refresh_parent_refs(session: AsyncSession) -> ParentRefsRefresh:
+async def refresh_parent_refs(session: AsyncSession) -> RefreshCounts:
     """Bring ``parent_refs`` up to date with the builds and stanzas (see the module).
 
     Call it in the transaction that wrote the links and chains, after them.
     """
     deleted = await session.execute(text(_DELETE_STALE))
     inserted = await session.execute(text(_INSERT_MISSING))
-    return ParentRefsRefresh(_rowcount(deleted), _rowcount(inserted))
-
-
-def _rowcount(result: object) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
+    return RefreshCounts(rowcount(deleted), rowcount(inserted))

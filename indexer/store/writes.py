@@ -27,7 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from indexer.platforms import bashbrew_arch as _bashbrew_arch
 from indexer.refs import split_ref
-from indexer.store.driver_rows import InList, chunks
+from indexer.store.driver_rows import InList, chunks, rowcount
 from indexer.store.hub_rows import hub_rows
 from indexer.store.models import (
     Build,
@@ -468,7 +468,7 @@ async def write_library_file(
     return LibraryWriteResult(
         repository_id=repository_id,
         stanzas_written=len(written),
-        stanzas_retired=int(getattr(retired, "rowcount", 0) or 0),
+        stanzas_retired=rowcount(retired),
         builds_written=builds,
     )
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from indexer.replay import ReplayServer
 from indexer.settings import Settings
+from indexer.store.closure import RefreshCounts
 from indexer.store.db import Database
+from indexer.store.links import link_parents
 from indexer.store.migrate import upgrade
 from indexer.store.models import Base
 from indexer.sync import SyncSummary, run_sync
@@ -156,3 +159,30 @@ class MiniCorpus:
 
 def _digest(seed: str) -> str:
     return "sha256:" + hashlib.sha256(seed.encode()).hexdigest()
+
+
+async def relink(database_url: str) -> int:
+    """One `link_parents` (with its refreshes) in a transaction of its own; links changed."""
+    database = Database(database_url)
+    try:
+        async with database.session() as session:
+            return await link_parents(session)
+    finally:
+        await database.dispose()
+
+
+async def refresh_after(
+    database_url: str,
+    refresh: Callable[[AsyncSession], Awaitable[RefreshCounts]],
+    *statements: str,
+) -> tuple[int, int]:
+    """Run ``statements``, then ``refresh``, in one transaction; rows deleted and inserted."""
+    database = Database(database_url)
+    try:
+        async with database.session() as session:
+            for statement in statements:
+                await session.execute(text(statement))
+            result = await refresh(session)
+            return result.deleted, result.inserted
+    finally:
+        await database.dispose()

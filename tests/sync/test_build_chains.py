@@ -16,15 +16,12 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
 
 from indexer.replay import Corpus, ReplayServer
 from indexer.store.closure import refresh_build_chains
-from indexer.store.db import Database
-from indexer.store.links import link_parents
 from indexer.store.migrate import alembic_config, upgrade
 from tests.store.handmade import load_handmade_graph
-from tests.sync.helpers import MiniCorpus, query, replay_settings, sync_once
+from tests.sync.helpers import MiniCorpus, query, refresh_after, relink, replay_settings, sync_once
 from tests.sync.minis import commits
 
 #: the revision that added build_chains
@@ -190,24 +187,7 @@ async def test_a_sync_that_moves_one_base_rewrites_only_the_chains_below_it(
 
 
 async def _refresh(database_url: str, *statements: str) -> tuple[int, int]:
-    database = Database(database_url)
-    try:
-        async with database.session() as session:
-            for statement in statements:
-                await session.execute(text(statement))
-            result = await refresh_build_chains(session)
-            return result.deleted, result.inserted
-    finally:
-        await database.dispose()
-
-
-async def _relink(database_url: str) -> int:
-    database = Database(database_url)
-    try:
-        async with database.session() as session:
-            return await link_parents(session)
-    finally:
-        await database.dispose()
+    return await refresh_after(database_url, refresh_build_chains, *statements)
 
 
 def test_a_refresh_with_nothing_changed_writes_nothing_and_repairs_what_is_missing(
@@ -216,7 +196,7 @@ def test_a_refresh_with_nothing_changed_writes_nothing_and_repairs_what_is_missi
     load_handmade_graph(database_url)
     full = sorted(asyncio.run(query(database_url, CHAINS_SQL)))
     assert any(steps == 3 for _, steps, _ in full)  # python -> bookworm -> scm -> curl
-    assert asyncio.run(_relink(database_url)) == 0
+    assert asyncio.run(relink(database_url)) == 0
     assert asyncio.run(_refresh(database_url)) == (0, 0)
     assert sorted(asyncio.run(query(database_url, CHAINS_SQL))) == full
 

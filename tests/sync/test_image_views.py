@@ -16,16 +16,13 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import text
 
 from indexer.replay import Corpus, ReplayServer
-from indexer.store.db import Database
-from indexer.store.links import link_parents
 from indexer.store.migrate import alembic_config, upgrade
 from indexer.store.parent_refs import refresh_parent_refs
 from tests.queries.test_docs_queries import examples
 from tests.store.handmade import load_handmade_graph
-from tests.sync.helpers import query, replay_settings, sync_once
+from tests.sync.helpers import query, refresh_after, relink, replay_settings, sync_once
 
 #: the revision that added parent_refs and the per-image views, and the one before it
 REVISION, BEFORE = "0014", "0009"
@@ -180,24 +177,7 @@ async def test_per_image_views_and_examples_answer_as_the_per_tag_views_on_the_c
 
 
 async def _refresh(database_url: str, *statements: str) -> tuple[int, int]:
-    database = Database(database_url)
-    try:
-        async with database.session() as session:
-            for statement in statements:
-                await session.execute(text(statement))
-            result = await refresh_parent_refs(session)
-            return result.deleted, result.inserted
-    finally:
-        await database.dispose()
-
-
-async def _relink(database_url: str) -> int:
-    database = Database(database_url)
-    try:
-        async with database.session() as session:
-            return await link_parents(session)
-    finally:
-        await database.dispose()
+    return await refresh_after(database_url, refresh_parent_refs, *statements)
 
 
 def _parent_refs(database_url: str) -> dict[str, tuple[Any, ...]]:
@@ -210,7 +190,7 @@ def test_parent_refs_refresh_writes_only_what_moved(database_url: str) -> None:
     full = _parent_refs(database_url)
     assert full["debian:bookworm"] == ("debian", "bookworm", 1, 1)
     assert full["scratch"][:2] == ("scratch", None)
-    assert asyncio.run(_relink(database_url)) == 0
+    assert asyncio.run(relink(database_url)) == 0
     assert asyncio.run(_refresh(database_url)) == (0, 0)
     assert _parent_refs(database_url) == full
 

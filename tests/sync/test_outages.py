@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import aiohttp
 import pytest
 from aiohttp import web
 
@@ -18,6 +17,7 @@ from indexer.errors import SyncFailedError, UpstreamUnreachableError
 from indexer.replay import ReplayServer
 from tests.sync.helpers import MiniCorpus, query, replay_settings, sync_once
 from tests.sync.minis import write_app
+from tests.sync.servers import flaky_proxy
 
 #: the discard port: nothing listens, every connection is refused
 DEAD = "http://127.0.0.1:9"
@@ -112,31 +112,6 @@ async def answering(status: int) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-@asynccontextmanager
-async def dockerfiles_failing(raw_url: str) -> AsyncIterator[str]:
-    """GitHub raw files that serves library files (from ``raw_url``) but 503 for Dockerfiles."""
-
-    async def handler(request: web.Request) -> web.Response:
-        if "/library/" not in request.path:
-            return web.Response(status=503, text="unavailable")
-        async with (
-            aiohttp.ClientSession() as session,
-            session.get(f"{raw_url}{request.path_qs}") as answer,
-        ):
-            return web.Response(status=answer.status, body=await answer.read())
-
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", handler)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
-
-
 @pytest.mark.parametrize(("share", "expected"), [(0.2, "failed"), (0.6, "partial")])
 @pytest.mark.asyncio
 async def test_losing_more_than_the_allowed_share_of_items_fails_the_run(
@@ -145,7 +120,8 @@ async def test_losing_more_than_the_allowed_share_of_items_fails_the_run(
     """Two library files, two Hub repositories, four Dockerfiles: losing these is half."""
     async with (
         ReplayServer(corpus_root, snapshot="only") as replay,
-        dockerfiles_failing(replay.github_raw_url) as raw,
+        # GitHub raw files that serve the library files but answer 503 for Dockerfiles
+        flaky_proxy(replay.github_raw_url, lambda path: "/library/" not in path) as raw,
     ):
         settings = replay_settings(
             replay, database_url, github_raw_url=raw, max_tries=2, max_item_error_share=share
