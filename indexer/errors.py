@@ -91,6 +91,8 @@ def kind_words(kind: str) -> str:
 def describe(error: BaseException) -> str:
     """``upstream failed: gave up after 6 tries …``: the kind in words, then the message."""
     if isinstance(error, IndexerError):
+        if error.names_itself:
+            return str(error).strip()
         words = kind_words(error.kind)
     elif type(error).__module__.startswith("sqlalchemy"):
         words = "database error"
@@ -107,6 +109,9 @@ class IndexerError(Exception):
 
     #: short machine-readable kind, stored with item errors and used in summaries
     kind: str = "error"
+    #: the message already says what went wrong (``Docker Hub unreachable: …``), so
+    #: `describe` puts no kind words before it
+    names_itself: bool = False
 
 
 class ConfigError(IndexerError):
@@ -220,6 +225,7 @@ class UpstreamUnreachableError(RetryableUpstreamError):
     """
 
     kind = "unreachable"
+    names_itself = True
 
     def __init__(
         self, upstream: str, reason: str, *, url: str = "", status: int | None = None

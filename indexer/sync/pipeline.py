@@ -343,10 +343,7 @@ async def _run(
             else:
                 failure = leaf
                 status = "failed"
-                # an unreachable upstream's message names it already ("Docker Hub unreachable: …")
-                message = (
-                    str(leaf) if isinstance(leaf, UpstreamUnreachableError) else describe(leaf)
-                )
+                message = describe(leaf)
         else:
             status, message, failure = _verdict(settings, tally, http, stop)
         summary = SyncSummary(
