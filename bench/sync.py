@@ -80,8 +80,7 @@ async def serve():
     options = json.loads(sys.argv[4])
     async with ReplayServer(Path(sys.argv[1]), snapshot=sys.argv[2],
                             latency_ms=float(sys.argv[3]), **options) as server:
-        if set(options) - {"synthetic_tags"}:
-            await server.warm()
+        await server.warm()
         print(server.url, flush=True)
         await asyncio.Event().wait()
 

@@ -70,7 +70,8 @@ class ReplayCounters:
     - ``paths[kind]``: every requested path with its query, in arrival order;
     - ``served[kind]``: the paths answered 200 with a complete body;
     - ``faults[name]``: injected faults: ``fail``, ``truncate``, ``rate_limit``;
-    - ``pulls[reference]``: manifest GETs answered 200 (pulls), by tag or digest.
+    - ``pulls[reference]``: manifest GETs answered 200 (pulls), by tag or digest;
+    - ``kinds``: every request's kind, in arrival order (across kinds).
     """
 
     requests: Counter[str] = field(default_factory=Counter)
@@ -79,10 +80,12 @@ class ReplayCounters:
     served: dict[str, list[str]] = field(default_factory=_path_lists)
     faults: Counter[str] = field(default_factory=Counter)
     pulls: Counter[str] = field(default_factory=Counter)
+    kinds: list[str] = field(default_factory=list)
 
     def record(self, kind: EndpointKind, path: str, status: int, *, complete: bool) -> None:
         """Count one answered request."""
         self.requests[kind] += 1
+        self.kinds.append(kind)
         self.statuses[kind][status] += 1
         self.paths[kind].append(path)
         if status == 200 and complete:
@@ -93,6 +96,7 @@ class ReplayCounters:
         self.requests.clear()
         self.faults.clear()
         self.pulls.clear()
+        self.kinds.clear()
         for kind in ENDPOINT_KINDS:
             self.statuses[kind].clear()
             self.paths[kind].clear()

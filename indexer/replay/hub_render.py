@@ -170,9 +170,12 @@ class HubPages:
 
     def warm(self, snapshot: str) -> None:
         """Render every repository's entries of ``snapshot`` in the default ordering,
+        synthetic ones included (kept from then on, instead of rendered per request),
         and the repository list."""
         for repository in sorted(self._corpus.hub_repositories):
-            self.entries(snapshot, repository, "last_updated")
+            entries = self.entries(snapshot, repository, "last_updated")
+            if isinstance(entries, TagEntries):
+                self._rendered[(snapshot, repository, "last_updated")] = list(entries)
         self.repositories(snapshot)
 
     async def entries_async(self, snapshot: str, repository: str, ordering: str) -> Sequence[bytes]:

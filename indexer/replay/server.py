@@ -240,7 +240,9 @@ class ReplayServer:
         """Load and render every Hub answer of ``snapshot`` (default: the served one) now.
 
         Optional: everything is loaded on first use anyway. Benchmarks call this so that
-        the first requests of a run do not pay for reading ``hub/*.json.gz``.
+        the requests of a run do not pay for reading ``hub/*.json.gz`` nor for rendering
+        synthetic tags: the server's work then is sending bytes, as close as this machine
+        gets to an upstream that runs elsewhere.
         """
         name = self.state.corpus.snapshot(snapshot or self.state.snapshot.name).name
         await asyncio.to_thread(self.state.hub_pages.warm, name)

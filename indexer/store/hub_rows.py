@@ -19,6 +19,7 @@ No ORM instance and no dict per row: the rows are tuples in the column orders be
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
@@ -26,6 +27,7 @@ from typing import Any, Protocol, cast
 from sqlalchemy import Table, bindparam, delete, func, insert, null, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from indexer.store.driver_rows import binder, chunks, executemany
 from indexer.store.models import HubImage, Tag, TagHistory
@@ -240,16 +242,16 @@ _TAGS = cast(Table, Tag.__table__)
 _HUB_IMAGES = cast(Table, HubImage.__table__)
 _TAG_HISTORY = cast(Table, TagHistory.__table__)
 
-_STORED = select(
-    _TAGS.c.name, _TAGS.c.id, _TAGS.c.digest, _TAGS.c.first_seen, _TAGS.c.removed_at
-).where(
-    _TAGS.c.repository_id == bindparam("b_repository"),
-    _TAGS.c.name.in_(bindparam("b_names", expanding=True)),
-)
-_TAG_IDS = select(_TAGS.c.name, _TAGS.c.id).where(
-    _TAGS.c.repository_id == bindparam("b_repository"),
-    _TAGS.c.name.in_(bindparam("b_names", expanding=True)),
-)
+#: the stored tags among a JSON array of names: one parameter whatever the page's length,
+#: so the statement is prepared once and no list is expanded into it per call
+_SQLITE_STORED = """
+SELECT name, id, digest, first_seen, removed_at FROM tags
+WHERE repository_id = ? AND name IN (SELECT value FROM json_each(?))
+"""
+_SQLITE_TAG_IDS = """
+SELECT name, id FROM tags
+WHERE repository_id = ? AND name IN (SELECT value FROM json_each(?))
+"""
 _INSERT_TAGS = sqlite.insert(_TAGS).on_conflict_do_nothing(index_elements=["repository_id", "name"])
 _UPDATE_TAGS = (
     update(_TAGS)
@@ -288,6 +290,18 @@ _UPSERT_HISTORY = _history.on_conflict_do_update(
 )
 
 
+def _driver_rows(session: Session, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
+    """``sql``'s rows, run on the driver connection of ``session`` (a synchronous one)."""
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    return list(driver.execute(sql, parameters))
+
+
+def _stored_time(value: str | None) -> datetime | None:
+    """A time as SQLite stores ``UTCDateTime`` (UTC text), as the ORM reads it."""
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value is not None else None
+
+
 class SqliteHubRows:
     """`HubRows` through ``sqlite3``'s executemany on statements compiled once."""
 
@@ -296,18 +310,18 @@ class SqliteHubRows:
         self._binder = binder(session.get_bind().dialect)
         self.time: Callable[[datetime | None], Any] = self._binder.time
 
-    async def _names(self, statement: Any, repository_id: int, names: Sequence[str]) -> list[Any]:
-        found: list[Any] = []
-        for chunk in chunks(names):
-            result = await self._session.execute(
-                statement, {"b_repository": repository_id, "b_names": list(chunk)}
-            )
-            found.extend(result)
-        return found
+    async def _names(self, sql: str, repository_id: int, names: Sequence[str]) -> list[Any]:
+        """``sql``'s rows for the tags of ``repository_id`` named in ``names``, on the
+        driver's connection: a page's lookups are most of what a no-change page costs."""
+        parameters = (repository_id, json.dumps(list(names)))
+        return await self._session.run_sync(_driver_rows, sql, parameters)
 
     async def stored(self, repository_id: int, names: Sequence[str]) -> dict[str, StoredTag]:
-        rows = await self._names(_STORED, repository_id, names)
-        return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
+        rows = await self._names(_SQLITE_STORED, repository_id, names)
+        return {
+            name: (tag_id, digest, _stored_time(first_seen), _stored_time(removed_at))
+            for name, tag_id, digest, first_seen, removed_at in rows
+        }
 
     async def insert_new_tags(
         self,
@@ -316,7 +330,7 @@ class SqliteHubRows:
         images: list[tuple[Any, ...]],
     ) -> None:
         await executemany(self._session, self._binder, _INSERT_TAGS, NEW_TAG_COLUMNS, tags)
-        found = await self._names(_TAG_IDS, repository_id, [row[1] for row in tags])
+        found = await self._names(_SQLITE_TAG_IDS, repository_id, [row[1] for row in tags])
         ids = {str(name): int(tag_id) for name, tag_id in found}
         # names in order, ids in insertion order: the rows stay in id order
         await self.insert_images([(ids[row[0]], *row[1:]) for row in images])

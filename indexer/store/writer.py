@@ -66,9 +66,9 @@ StoreAction = Callable[[AsyncSession], Awaitable[T]]
 #: a factory of transactions (an open session, committed on exit)
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 #: the most jobs committed together (and reported back in one hand-over)
-GROUP_JOBS = 64
+GROUP_JOBS = 128
 #: no more jobs join a transaction after it has run this long (seconds)
-GROUP_SECONDS = 0.25
+GROUP_SECONDS = 1.0
 #: how long a cancelled run waits for a store thread to roll back and stop
 STOP_TIMEOUT_SECONDS = 10.0
 
@@ -108,13 +108,24 @@ class _SyncSessionBridge:
         return self._session.get_bind()
 
 
+#: page cache of a store thread's SQLite connection, in KiB (SQLite's default is 2 MiB): the
+#: indexes a Hub page writes to (tag names, digests) are spread over the whole file
+STORE_CACHE_KIB = 65536
+
+
+def _store_connection(dbapi_connection: Any, _record: Any) -> None:
+    """A store thread's SQLite connection: the common settings and a larger page cache."""
+    configure_sqlite(dbapi_connection, _record)
+    dbapi_connection.execute(f"PRAGMA cache_size=-{STORE_CACHE_KIB}")
+
+
 def _sqlite_engine(url: URL) -> Engine:
     """A synchronous engine (stdlib ``sqlite3``) on the SQLite file of ``url``."""
     engine = create_engine(
         url.set(drivername="sqlite"),
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
-    event.listen(engine, "connect", configure_sqlite)
+    event.listen(engine, "connect", _store_connection)
     return engine
 
 

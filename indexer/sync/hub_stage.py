@@ -195,6 +195,8 @@ class _HubRun:
 
     now: datetime
     ids: _RepositoryIds
+    #: told the name of each repository whose paging finished cleanly, once it is written
+    on_paged: Callable[[str], None] | None = None
     #: repositories that finished cleanly
     clean: set[str] = field(default_factory=set)
 
@@ -242,6 +244,8 @@ async def _pager(ctx: RunContext, queue: asyncio.Queue[HubPlan | None], run: _Hu
     while (plan := await queue.get()) is not None:
         if not ctx.stopping and await _page_repository(ctx, plan, run):
             run.clean.add(plan.name)
+            if run.on_paged is not None:
+                run.on_paged(plan.name)
 
 
 def _store_unfinished(names: set[str]) -> StoreAction[None]:
@@ -272,11 +276,13 @@ async def run_hub_stage(
     *,
     full_reconcile: bool | None,
     hub_times: Awaitable[Mapping[str, datetime | None] | None] | None = None,
+    on_paged: Callable[[str], None] | None = None,
 ) -> None:
     """Page the Hub tags of ``repositories`` and write them.
 
     ``hub_times``: the Hub's repository list of this run, when it is being read
-    (answers ``None`` when it could not be).
+    (answers ``None`` when it could not be). ``on_paged``: told the name of each
+    repository whose paging finished cleanly, once its pages are committed.
     """
     now = utcnow()
     times = await hub_times if hub_times is not None else None
@@ -294,7 +300,7 @@ async def run_hub_stage(
     pagers = max(1, min(PAGERS_PER_SLOT * ctx.settings.concurrency, len(plans)))
     queue: asyncio.Queue[HubPlan | None] = asyncio.Queue(maxsize=pagers)
     known = {plan.name: plan.repository_id for plan in plans if plan.repository_id is not None}
-    run = _HubRun(now, _RepositoryIds(known))
+    run = _HubRun(now, _RepositoryIds(known), on_paged)
     async with asyncio.TaskGroup() as group:
         group.create_task(ctx.feed(queue, plans, pagers))
         for _ in range(pagers):

@@ -18,7 +18,8 @@ One run, in order:
 5. link every parent reference to the indexed tag it names, and to the stanza that tag
    answers with per architecture (``link_parents``, once and set-based), when a write
    of this run or of a killed earlier one marked the links stale (``links.stale``);
-6. read the registry's indexes that are not stored yet, and the layers where the
+6. read the registry's indexes that are not stored yet (most of them already during
+   step 4, each repository's once its Hub paging is written), and the layers where the
    annotations give no base (:mod:`indexer.sync.registry_stage`; within the pull budget);
 7. store the counts and status on the run (:func:`_verdict`): ``ok``; ``partial``
    (scattered item errors); ``interrupted`` (the graceful stop: no request leaves any
@@ -59,7 +60,7 @@ from indexer.store.writer import StoreThread
 from indexer.sync.hub_stage import run_hub_stage
 from indexer.sync.library_stage import COMMIT_KEY, run_library_stage, usable_etag
 from indexer.sync.progress import ProgressDisplay, showing
-from indexer.sync.registry_stage import run_registry_stage
+from indexer.sync.registry_stage import RegistryStage
 from indexer.sync.run_context import INCREMENTAL_PAGE_SIZE, RunContext
 from indexer.sync.summary import SyncSummary, SyncTally
 from indexer.upstream.github import GitHubClient
@@ -90,6 +91,11 @@ def _leaf(error: BaseException) -> BaseException:
 #: fewer lost items than this never fail a run: in a small run (``--only`` one image) a
 #: share says little, and one lost Hub paging is a scattered error
 MIN_LOST_ITEMS = 3
+#: writer jobs outstanding at most: a full page-through fetches Hub pages faster than they
+#: are written, and the writer commits the jobs queued meanwhile together (see
+#: :data:`indexer.store.writer.GROUP_JOBS`); the larger the transaction, the fewer times each
+#: index page it touches is written out
+WRITER_QUEUE = 128
 #: the message of a run stopped by the first signal
 STOPPED_MESSAGE = "stopped: in-flight work finished, the rest left"
 
@@ -215,18 +221,36 @@ async def _stages_with(
                     )
         repositories = [name for name in only if name in known]
 
+    registry = RegistryStage(ctx, ctx.registry) if ctx.registry is not None else None
+    library_written = asyncio.Event()
+    paged: asyncio.Queue[str | None] = asyncio.Queue()
+
+    async def library() -> None:
+        if head is not None and listing is not None:
+            await run_library_stage(ctx, head, listing, only=only)
+        library_written.set()
+
+    async def hub() -> None:
+        try:
+            await run_hub_stage(
+                ctx,
+                repositories,
+                full_reconcile=full_reconcile,
+                hub_times=hub_times,
+                on_paged=paged.put_nowait,
+            )
+        finally:
+            paged.put_nowait(None)
+
     async def library_and_hub() -> None:
         started = time.perf_counter()
         flusher = asyncio.create_task(ctx.flush_errors_periodically())
         try:
             async with asyncio.TaskGroup() as stages:
-                if head is not None and listing is not None:
-                    stages.create_task(run_library_stage(ctx, head, listing, only=only))
-                stages.create_task(
-                    run_hub_stage(
-                        ctx, repositories, full_reconcile=full_reconcile, hub_times=hub_times
-                    )
-                )
+                stages.create_task(library())
+                stages.create_task(hub())
+                if registry is not None:
+                    stages.create_task(registry.read_while_paging(library_written, paged))
         finally:
             flusher.cancel()
             await asyncio.wait([flusher])
@@ -242,9 +266,9 @@ async def _stages_with(
         seconds["relinking"] = ctx.writer.busy_seconds - writing
         seconds["writing"] = writing
         seconds["decoding"] = ctx.hub.decode_seconds + ctx.incremental_hub.decode_seconds
-        if ctx.registry is not None and not ctx.stopping:
+        if registry is not None and not ctx.stopping:
             registry_started = time.perf_counter()
-            await run_registry_stage(ctx, ctx.registry, only=only)
+            await registry.finish(only)
             await ctx.flush_errors()
             seconds["registry"] = time.perf_counter() - registry_started
         await ctx.reader.close()
@@ -322,9 +346,7 @@ async def _run(
                 settings.replace(hub_page_size=min(settings.hub_page_size, INCREMENTAL_PAGE_SIZE)),
             ),
             stats=http.stats,
-            writer=StoreThread(
-                database.url, name="writer", queue_size=max(8, settings.concurrency)
-            ),
+            writer=StoreThread(database.url, name="writer", queue_size=WRITER_QUEUE),
             reader=StoreThread(
                 database.url, name="reader", queue_size=max(8, settings.concurrency)
             ),

@@ -1,12 +1,17 @@
 """The registry stage: read each maintained tag's index once, then the layers where needed.
 
-Runs after the Hub stage (it needs the tags' current digests) and the parent links:
+It needs the tags' current digests (the Hub stage) and, for the layers, the parent links:
 
 1. **Indexes.** Every index digest a maintained tag names that is not stored yet
    (``registry_indexes``; aliases share one), read by digest, checked against it and
    stored with its platform entries' annotations. A body that does not hash to its
    digest, is too large or is no manifest is stored as ``rejected`` and recorded as an
    item error: it is never asked for again.
+   These are read while the Hub stage still runs (:meth:`RegistryStage.read_while_paging`):
+   once the library part is written, each repository whose Hub paging has been written
+   has its indexes read at once, so the registry's requests use the request slots the
+   Hub stage leaves free while its pages are written. What that leaves (a repository
+   not paged this run, a tag written after its repository was read) is read afterwards.
 2. **Layers.** Platform images whose annotations give no usable base (none while
    the Dockerfile names a parent, or a base outside Docker Hub) get the layer check:
    the child's and the parent's platform manifests are read (once per digest ever,
@@ -58,7 +63,7 @@ from indexer.upstream.registry import (
     manifest_layers,
 )
 
-__all__ = ["PullBudget", "run_registry_stage"]
+__all__ = ["PullBudget", "RegistryStage"]
 
 log = logging.getLogger("indexer.sync")
 
@@ -273,19 +278,50 @@ async def _check_layers(reading: _Reading, targets: Sequence[LayerCheckTarget]) 
         await ctx.writer.run_job(write)
 
 
-async def run_registry_stage(
-    ctx: RunContext, registry: RegistryClient, *, only: Sequence[str] = ()
-) -> None:
-    """Read what the registry has that the index lacks (see the module docstring)."""
-    reading = _Reading(ctx, registry, PullBudget(ctx.settings.registry_pull_reserve))
-    targets = await ctx.reader.run_job(lambda s: unread_indexes(s, only))
-    if targets and not ctx.stopping:
-        await _read_indexes(reading, targets)
-    checks = await ctx.reader.run_job(lambda s: layer_check_targets(s, only))
-    if checks and not ctx.stopping:
-        await _check_layers(reading, checks)
-    if ctx.tally.registry_left_for_later:
-        log.info(
-            "registry: %d reads left for the next run (pull budget)",
-            ctx.tally.registry_left_for_later,
-        )
+class RegistryStage:
+    """The registry reading of one run: indexes while the Hub is paged, then the rest.
+
+    One pull budget for the whole run.
+    """
+
+    def __init__(self, ctx: RunContext, registry: RegistryClient) -> None:
+        self._reading = _Reading(ctx, registry, PullBudget(ctx.settings.registry_pull_reserve))
+
+    async def _read_unread(self, repositories: Sequence[str]) -> None:
+        ctx = self._reading.ctx
+        targets = await ctx.reader.run_job(lambda s: unread_indexes(s, repositories))
+        if targets and not ctx.stopping:
+            await _read_indexes(self._reading, targets)
+
+    async def read_while_paging(
+        self, library_written: asyncio.Event, paged: asyncio.Queue[str | None]
+    ) -> None:
+        """Read the indexes of each repository named on ``paged`` (its Hub paging is
+        written; ``None`` ends the stream) once ``library_written`` is set, in batches of
+        the names queued meanwhile."""
+        ctx = self._reading.ctx
+        await library_written.wait()
+        finished = False
+        while not finished:
+            names = [await paged.get()]
+            while not paged.empty():
+                names.append(paged.get_nowait())
+            finished = None in names
+            batch = [name for name in names if name is not None]
+            if batch and not ctx.stopping:
+                await self._read_unread(batch)
+
+    async def finish(self, only: Sequence[str] = ()) -> None:
+        """After the parent links: the indexes still unread, then the layer checks."""
+        ctx = self._reading.ctx
+        if ctx.stopping:
+            return
+        await self._read_unread(only)
+        checks = await ctx.reader.run_job(lambda s: layer_check_targets(s, only))
+        if checks and not ctx.stopping:
+            await _check_layers(self._reading, checks)
+        if ctx.tally.registry_left_for_later:
+            log.info(
+                "registry: %d reads left for the next run (pull budget)",
+                ctx.tally.registry_left_for_later,
+            )

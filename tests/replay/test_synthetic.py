@@ -75,3 +75,18 @@ async def test_without_the_option_nothing_is_added(replay: ReplayServer) -> None
         served = await _all(session, _tags_url(replay, "hello-world"))
     assert not [tag for tag in served if tag["name"].startswith("synthetic-")]
     assert len(served) == len(hub_tags_for(replay.corpus, "dense-current", "hello-world"))
+
+
+@pytest.mark.asyncio
+async def test_warming_renders_the_synthetic_tags_once_and_serves_the_same(
+    corpus: Corpus,
+) -> None:
+    snapshot = "dense-current"
+    async with ReplayServer(corpus, snapshot=snapshot, synthetic_tags=5) as replay:
+        pages = replay.state.hub_pages
+        lazy = list(pages.entries(snapshot, "python", "last_updated"))
+        await replay.warm()
+        warmed = pages.entries(snapshot, "python", "last_updated")
+        assert isinstance(warmed, list)  # kept, no longer rendered per request
+        assert warmed == lazy
+        assert sum(b'"name":"synthetic-' in entry for entry in warmed) == 5

@@ -96,6 +96,30 @@ async def test_image_builds_report_exactly_the_stale_and_pending_builds(
 
 
 @pytest.mark.asyncio
+async def test_indexes_are_read_while_the_hub_is_still_paged(
+    corpus: Corpus, database_url: str
+) -> None:
+    """A repository's indexes are read once its Hub paging is written, not after the
+    whole Hub stage: registry requests start before the last tag page is asked for."""
+    async with ReplayServer(corpus, snapshot=SNAPSHOT, latency_ms=20) as replay:
+        # small pages: python's tags take many more than alpine's
+        settings = replay_settings(replay, database_url, hub_page_size=10)
+        summary = await sync_once(settings, only=ONLY)
+        kinds = list(replay.counters.kinds)
+    assert summary.status in ("ok", "partial")
+    assert summary.tally.registry_indexes_read > 0
+    last_page = len(kinds) - 1 - kinds[::-1].index("hub_tags")
+    assert "registry_manifest" in kinds[:last_page]
+    # every maintained tag's index was read all the same
+    unread = await query(
+        database_url,
+        "SELECT count(*) FROM tags t WHERE t.maintained AND t.digest IS NOT NULL"
+        " AND NOT EXISTS (SELECT 1 FROM registry_indexes x WHERE x.digest = t.digest)",
+    )
+    assert unread == [(0,)]
+
+
+@pytest.mark.asyncio
 async def test_layer_check_compares_the_published_layers(corpus: Corpus, database_url: str) -> None:
     options = RegistryOptions(bare_share=0.3)
     async with ReplayServer(corpus, snapshot=SNAPSHOT, registry=options) as replay:
