@@ -66,7 +66,7 @@ StoreAction = Callable[[AsyncSession], Awaitable[T]]
 #: a factory of transactions (an open session, committed on exit)
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 #: the most jobs committed together (and reported back in one hand-over)
-GROUP_JOBS = 128
+GROUP_JOBS = 64
 #: no more jobs join a transaction after it has run this long (seconds)
 GROUP_SECONDS = 1.0
 #: how long a cancelled run waits for a store thread to roll back and stop

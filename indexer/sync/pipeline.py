@@ -95,7 +95,7 @@ MIN_LOST_ITEMS = 3
 #: are written, and the writer commits the jobs queued meanwhile together (see
 #: :data:`indexer.store.writer.GROUP_JOBS`); the larger the transaction, the fewer times each
 #: index page it touches is written out
-WRITER_QUEUE = 128
+WRITER_QUEUE = 64
 #: the message of a run stopped by the first signal
 STOPPED_MESSAGE = "stopped: in-flight work finished, the rest left"
 
