@@ -20,6 +20,7 @@ __all__ = [
     "TopError",
     "error_kinds",
     "error_pattern",
+    "finished_runs",
     "latest_runs",
     "run_errors",
     "top_errors",
@@ -116,6 +117,16 @@ async def latest_runs(reader: Reader, limit: int = 20) -> list[RunRow]:
     """The newest ``limit`` runs, newest first."""
     rows = await reader.rows(
         f"SELECT {_RUN_COLUMNS} FROM sync_runs ORDER BY id DESC LIMIT :limit", {"limit": limit}
+    )
+    return [RunRow.from_row(row) for row in rows]
+
+
+async def finished_runs(reader: Reader, limit: int) -> list[RunRow]:
+    """The newest ``limit`` runs that are not ``running``, newest first."""
+    rows = await reader.rows(
+        f"SELECT {_RUN_COLUMNS} FROM sync_runs WHERE status <> 'running'"
+        " ORDER BY id DESC LIMIT :limit",
+        {"limit": limit},
     )
     return [RunRow.from_row(row) for row in rows]
 
