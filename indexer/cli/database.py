@@ -15,7 +15,6 @@ Two ways in, one per kind of command:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from indexer.settings import Settings
@@ -25,17 +24,9 @@ from indexer.store.read import Reader, database_error, drive
 if TYPE_CHECKING:
     from indexer.store.db import Database
 
-__all__ = ["missing_sqlite_file", "read_database", "run_with_database"]
+__all__ = ["read_database", "run_with_database"]
 
 T = TypeVar("T")
-
-
-def missing_sqlite_file(database_url: str) -> Path | None:
-    """The SQLite file ``database_url`` names when it does not exist; else ``None``."""
-    path = parse_database_url(database_url).sqlite_path
-    if path is None:
-        return None
-    return None if Path(path).exists() else Path(path)
 
 
 def read_database(settings: Settings, read: Callable[[Reader], Coroutine[Any, Any, T]]) -> T:

@@ -16,7 +16,7 @@ from indexer.store.queries.lookup import (
 from indexer.store.read import Reader
 from indexer.store.read.values import iso, time_value
 
-__all__ = ["PRIMARY_ARCH", "PlatformInfo", "TagView", "hub_facts", "iso", "show_tag"]
+__all__ = ["PRIMARY_ARCH", "PlatformInfo", "TagView", "hub_facts", "show_tag"]
 
 #: the architecture whose chain is "the" ancestors of a tag (else its first architecture)
 PRIMARY_ARCH = "amd64"
