@@ -43,9 +43,7 @@ class SqliteReader:
             raise missing_database(path)
         uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro"
         try:
-            connection = sqlite3.connect(
-                uri, uri=True, timeout=SQLITE_BUSY_TIMEOUT_SECONDS, check_same_thread=False
-            )
+            connection = sqlite3.connect(uri, uri=True, timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
         except sqlite3.Error as exc:
             raise DatabaseUnavailableError(f"cannot open database {path}: {exc}") from None
         return cls(connection)
