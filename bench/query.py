@@ -81,6 +81,7 @@ from indexer.store.db import Database  # noqa: E402
 from indexer.store.links import link_parents as link_parent_stanzas  # noqa: E402
 from indexer.store.migrate import upgrade  # noqa: E402
 from indexer.store.parent_refs import refresh_parent_refs  # noqa: E402
+from indexer.store.read.session import SessionReader  # noqa: E402
 from indexer.sync import run_sync  # noqa: E402
 
 DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -655,20 +656,23 @@ async def cli_queries(database: Database, log: StatementLog, iterations: int) ->
     """The store functions behind each CLI query command, as the command calls them."""
     refs = await sample_refs(database, iterations + 3)
     cases: list[tuple[str, Callable[[AsyncSession, int], Awaitable[object]]]] = [
-        ("show REF", lambda s, i: queries.show_tag(s, refs[i])),
-        (f"children {BASE_REF}", lambda s, _i: queries.children(s, BASE_REF)),
+        ("show REF", lambda s, i: queries.show_tag(SessionReader(s), refs[i])),
+        (f"children {BASE_REF}", lambda s, _i: queries.children(SessionReader(s), BASE_REF)),
         (
             f"children {BASE_REF} --recursive",
-            lambda s, _i: queries.children(s, BASE_REF, recursive=True),
+            lambda s, _i: queries.children(SessionReader(s), BASE_REF, recursive=True),
         ),
-        ("children REF --recursive", lambda s, i: queries.children(s, refs[i], recursive=True)),
-        ("explain REF", lambda s, i: queries.explain_tag(s, refs[i])),
-        ("graph REF", lambda s, i: queries.lineage_graph(s, refs[i])),
+        (
+            "children REF --recursive",
+            lambda s, i: queries.children(SessionReader(s), refs[i], recursive=True),
+        ),
+        ("explain REF", lambda s, i: queries.explain_tag(SessionReader(s), refs[i])),
+        ("graph REF", lambda s, i: queries.lineage_graph(SessionReader(s), refs[i])),
         (
             "graph REF --descendants",
-            lambda s, i: queries.lineage_graph(s, refs[i], descendants=True),
+            lambda s, i: queries.lineage_graph(SessionReader(s), refs[i], descendants=True),
         ),
-        ("history REF", lambda s, i: queries.tag_history(s, refs[i])),
+        ("history REF", lambda s, i: queries.tag_history(SessionReader(s), refs[i])),
         (
             "v_ancestors WHERE repository AND tag",
             lambda s, i: s.execute(
@@ -870,7 +874,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             result["figures"] = [figure.as_json() for figure in figures]
             async with database.session() as session:
                 result["descendants_of_base"] = len(
-                    await queries.children(session, BASE_REF, recursive=True)
+                    await queries.children(SessionReader(session), BASE_REF, recursive=True)
                 )
             if args.explain:
                 result["explain"] = [

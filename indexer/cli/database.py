@@ -1,64 +1,89 @@
-"""Running a command's work against the database, with its errors in the contract's terms."""
+"""Running a command's work against the database, with its errors in the contract's terms.
+
+Two ways in, one per kind of command:
+
+- :func:`read_database`: the read commands (``show``, ``children``, ``explain``,
+  ``history``, ``graph``, ``stale``, ``runs``) run their queries through a light
+  :class:`~indexer.store.read.Reader`: ``sqlite3`` on the file opened read-only, driven
+  without an event loop, or one asyncpg connection. Neither SQLAlchemy nor asyncio
+  (on SQLite) is imported, which is most of their start-up;
+- :func:`run_with_database`: the commands that write or need the engine (``sync``,
+  ``migrate``, ``health``) get a :class:`~indexer.store.db.Database`; SQLAlchemy is
+  imported when such a command runs, not when this module is.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from indexer.errors import DatabaseUnavailableError, StoreError
 from indexer.settings import Settings
-from indexer.store.db import Database, normalize_database_url
+from indexer.store.database_url import DatabaseUrl, parse_database_url
+from indexer.store.read import Reader, database_error, drive
 
-__all__ = ["database_error", "missing_sqlite_file", "run_with_database"]
+if TYPE_CHECKING:
+    from indexer.store.db import Database
+
+__all__ = ["read_database", "run_with_database"]
 
 T = TypeVar("T")
 
 
-def database_error(exc: SQLAlchemyError) -> StoreError:
-    """A one-line :class:`StoreError` for an error the database answered."""
-    reason = str(getattr(exc, "orig", None) or exc).strip()
-    first = reason.splitlines()[0] if reason else type(exc).__name__
-    return StoreError(f"database error: {first} (is the schema current? run `indexer migrate`)")
+def read_database(settings: Settings, read: Callable[[Reader], Coroutine[Any, Any, T]]) -> T:
+    """Run ``read`` on a read-only connection to the configured database, then close it.
+
+    A SQLite file must already be there (a read never leaves an empty file behind). A
+    database that cannot be reached raises :class:`DatabaseUnavailableError`, an error
+    it answers :class:`StoreError` (both exit status 2).
+    """
+    url = parse_database_url(settings.database_url)
+    if url.dialect == "sqlite":
+        return _read_sqlite(url, read)
+    import asyncio  # noqa: PLC0415 - only PostgreSQL needs an event loop
+
+    return asyncio.run(_read_postgresql(url, read))
 
 
-def missing_sqlite_file(database_url: str) -> Path | None:
-    """The SQLite file ``database_url`` names when it does not exist; else ``None``."""
-    url = normalize_database_url(database_url)
-    name = url.database
-    if not url.drivername.startswith("sqlite") or not name or name == ":memory:":
-        return None
-    path = Path(name)
-    return None if path.exists() else path
+def _read_sqlite(url: DatabaseUrl, read: Callable[[Reader], Coroutine[Any, Any, T]]) -> T:
+    from indexer.store.read.sqlite import SqliteReader, missing_database  # noqa: PLC0415
+
+    path = url.sqlite_path
+    if path is None:
+        raise missing_database(":memory:")
+    reader = SqliteReader.open(path)
+    try:
+        return drive(read(reader))
+    finally:
+        reader.close()
+
+
+async def _read_postgresql(url: DatabaseUrl, read: Callable[[Reader], Coroutine[Any, Any, T]]) -> T:
+    from indexer.store.read.postgresql import PostgresReader  # noqa: PLC0415
+
+    reader = await PostgresReader.connect(url)
+    try:
+        return await read(reader)
+    finally:
+        await reader.close()
 
 
 async def run_with_database(
-    settings: Settings,
-    action: Callable[[Database], Awaitable[T]],
-    *,
-    check: bool = True,
-    existing: bool = False,
+    settings: Settings, action: Callable[[Database], Awaitable[T]], *, check: bool = True
 ) -> T:
     """Open the database, check it is reachable, run ``action``, always dispose.
 
-    ``existing``: a SQLite file must already be there (the read-only commands, which
-    would otherwise leave an empty file behind). A SQLAlchemy error is raised again
-    as :class:`StoreError` (exit status 2).
+    A SQLAlchemy error is raised again as :class:`StoreError` (exit status 2).
     """
-    missing = missing_sqlite_file(settings.database_url) if existing else None
-    if missing is not None:
-        raise DatabaseUnavailableError(
-            f"no database at {missing}: create it with `indexer migrate`, "
-            "then fill it with `indexer sync`"
-        )
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415 - see the module docstring
+
+    from indexer.store.db import Database  # noqa: PLC0415
+
     database = Database(settings.database_url)
     try:
         if check:
             await database.check()
         return await action(database)
     except SQLAlchemyError as exc:
-        raise database_error(exc) from exc
+        raise database_error(getattr(exc, "orig", None) or exc) from exc
     finally:
         await database.dispose()

@@ -27,7 +27,7 @@ __all__ = ["graph_command"]
 @pass_cli
 def graph_command(cli: CliContext, ref: str, fmt: str, descendants: bool, as_json: bool) -> None:
     """The lineage as Graphviz DOT or Mermaid source (aliases folded into one node)."""
-    graph = query(cli, lambda session: queries.lineage_graph(session, ref, descendants=descendants))
+    graph = query(cli, lambda reader: queries.lineage_graph(reader, ref, descendants=descendants))
     if as_json:
         echo_json(graph_json(graph))
     elif fmt == "mermaid":

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import click
 
 from indexer.cli.context import CliContext, pass_cli
-from indexer.cli.database import run_with_database
+from indexer.cli.database import read_database
 from indexer.cli.render import echo_json
 from indexer.schedule.health import Health, check_health, parse_duration, schedule_period
-from indexer.store.db import Database
-from indexer.store.models import utcnow
+from indexer.store.read import Reader
 
 __all__ = ["health_command"]
 
@@ -43,12 +41,12 @@ def health_command(cli: CliContext, max_age: str | None, as_json: bool) -> None:
     not count. The database unreachable: exit 2.
     """
     settings = cli.settings
-    age = _max_age(max_age) or 2 * schedule_period(settings.schedule, utcnow())
+    age = _max_age(max_age) or 2 * schedule_period(settings.schedule, datetime.now(UTC))
 
-    async def action(database: Database) -> Health:
-        return await check_health(database, max_age=age)
+    async def action(reader: Reader) -> Health:
+        return await check_health(reader, max_age=age)
 
-    health = asyncio.run(run_with_database(settings, action))
+    health = read_database(settings, action)
     reason = " ".join(health.reason.split())
     if as_json:
         echo_json(health.as_dict())

@@ -6,7 +6,7 @@ starting with ``indexer:``, never a traceback.
 
 Commands load lazily: :data:`COMMANDS` names each one's module, imported only when
 that command runs, so ``indexer show`` starts without the sync pipeline, Alembic or
-aiohttp. **Adding a command is one line in** :data:`COMMANDS`; keep the command
+aiohttp (and, reading through :mod:`indexer.store.read`, without SQLAlchemy). **Adding a command is one line in** :data:`COMMANDS`; keep the command
 module's own imports to what the command needs. This module imports only click
 and the light :mod:`indexer.errors`.
 """

@@ -6,16 +6,14 @@ resolves it the same way (:func:`indexer.store.queries.resolve_tag`).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from indexer.cli.context import CliContext, pass_cli
-from indexer.cli.database import run_with_database
+from indexer.cli.database import read_database
 from indexer.cli.query_output import (
     print_children,
     print_explain,
@@ -26,7 +24,7 @@ from indexer.cli.query_output import (
 from indexer.cli.render import echo_json, wide_option
 from indexer.lineage.history import parse_moment
 from indexer.store import queries
-from indexer.store.db import Database
+from indexer.store.read import Reader
 
 __all__ = [
     "REF_HELP",
@@ -47,14 +45,9 @@ REF_HELP = (
 )
 
 
-def query(cli: CliContext, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run one read-only query in a session and answer its result."""
-
-    async def action(database: Database) -> T:
-        async with database.session() as session:
-            return await read(session)
-
-    return asyncio.run(run_with_database(cli.settings, action, existing=True))
+def query(cli: CliContext, read: Callable[[Reader], Coroutine[Any, Any, T]]) -> T:
+    """Run one read-only query on the configured database and answer its result."""
+    return read_database(cli.settings, read)
 
 
 @click.command("show", epilog=REF_HELP)
@@ -64,7 +57,7 @@ def query(cli: CliContext, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
 @pass_cli
 def show_command(cli: CliContext, ref: str, as_json: bool, wide: bool) -> None:
     """One tag: canonical name, aliases, per-architecture parents, ancestors, Hub facts."""
-    view = query(cli, lambda session: queries.show_tag(session, ref))
+    view = query(cli, lambda reader: queries.show_tag(reader, ref))
     if as_json:
         echo_json(view.as_json())
     else:
@@ -79,7 +72,7 @@ def show_command(cli: CliContext, ref: str, as_json: bool, wide: bool) -> None:
 @pass_cli
 def children_command(cli: CliContext, ref: str, recursive: bool, as_json: bool, wide: bool) -> None:
     """The tags built directly (or transitively) on REF."""
-    rows = query(cli, lambda session: queries.children(session, ref, recursive=recursive))
+    rows = query(cli, lambda reader: queries.children(reader, ref, recursive=recursive))
     if as_json:
         echo_json([row.as_json() for row in rows])
     else:
@@ -93,7 +86,7 @@ def children_command(cli: CliContext, ref: str, recursive: bool, as_json: bool, 
 @pass_cli
 def explain_command(cli: CliContext, ref: str, as_json: bool, wide: bool) -> None:
     """What the tag is: aliases, base distribution and release, variant, C library, sizes, siblings."""
-    view = query(cli, lambda session: queries.explain_tag(session, ref))
+    view = query(cli, lambda reader: queries.explain_tag(reader, ref))
     if as_json:
         echo_json(view.as_json())
     else:
@@ -125,7 +118,7 @@ def history_command(
     cli: CliContext, ref: str, at: datetime | None, as_json: bool, wide: bool
 ) -> None:
     """The digests the tag has pointed at, with first and last seen."""
-    view = query(cli, lambda session: queries.tag_history(session, ref, at=at))
+    view = query(cli, lambda reader: queries.tag_history(reader, ref, at=at))
     if as_json:
         echo_json(view.as_json())
     else:
@@ -143,7 +136,7 @@ def stale_command(cli: CliContext, base: str | None, as_json: bool, wide: bool) 
     Each row is a published image (tag and architecture) whose registry annotations
     name a base digest the base tag has moved off, with the date it moved.
     """
-    rows = query(cli, lambda session: queries.stale_images(session, base))
+    rows = query(cli, lambda reader: queries.stale_images(reader, base))
     if as_json:
         echo_json([row.as_json() for row in rows])
     else:

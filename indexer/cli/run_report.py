@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from indexer.cli.render import Screen, plural, text_time
 from indexer.errors import kind_words
-from indexer.store import queries
-from indexer.store.audit import ErrorKindCount, TopError, error_kinds, top_errors
-from indexer.store.db import Database
-from indexer.store.models import SyncError, SyncRun, utcnow
+from indexer.store.queries.runs import (
+    ErrorKindCount,
+    RunErrorRow,
+    RunRow,
+    TopError,
+    error_kinds,
+    latest_runs,
+    run_errors,
+    top_errors,
+)
+from indexer.store.read import Reader
 
 __all__ = [
     "RunReport",
@@ -30,30 +37,33 @@ KINDS_SHOWN = 4
 class RunReport:
     """One run with its errors summarised."""
 
-    run: SyncRun
+    run: RunRow
     kinds: list[ErrorKindCount] = field(default_factory=list)
     top: list[TopError] = field(default_factory=list)
-    items: list[SyncError] = field(default_factory=list)
+    items: list[RunErrorRow] = field(default_factory=list)
 
     def duration_seconds(self, now: datetime) -> float:
         return ((self.run.finished_at or now) - self.run.started_at).total_seconds()
 
 
 async def load_reports(
-    database: Database, limit: int, *, with_items: bool, top: int = 5
+    reader: Reader, limit: int, *, with_items: bool, top: int = 5
 ) -> list[RunReport]:
     """The newest ``limit`` runs, newest first; ``with_items`` adds each run's item errors."""
-    async with database.session() as session:
-        runs = await queries.latest_runs(session, limit)
-        items = {run.id: await queries.run_errors(session, run.id) for run in runs if with_items}
-    kinds = await error_kinds(database, [run.id for run in runs])
+    runs = await latest_runs(reader, limit)
+    items = {run.id: await run_errors(reader, run.id) for run in runs if with_items}
+    kinds = await error_kinds(reader, [run.id for run in runs])
     reports = []
     for run in runs:
         report = RunReport(run, kinds[run.id], items=items.get(run.id, []))
         if run.errors or report.kinds:
-            report.top = await top_errors(database, run.id, top)
+            report.top = await top_errors(reader, run.id, top)
         reports.append(report)
     return reports
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def format_duration(seconds: float) -> str:

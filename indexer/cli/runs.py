@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import click
 
 from indexer.cli import run_report
 from indexer.cli.context import CliContext, pass_cli
-from indexer.cli.database import run_with_database
+from indexer.cli.database import read_database
 from indexer.cli.render import echo_json, wide_option
-from indexer.store.db import Database
+from indexer.store.read import Reader
 
 __all__ = ["runs_command"]
 
@@ -39,12 +37,12 @@ def runs_command(cli: CliContext, limit: int, show_errors: bool, as_json: bool, 
     signal, cancelled, or abandoned by a process that died).
     """
 
-    async def action(database: Database) -> list[run_report.RunReport]:
+    async def action(reader: Reader) -> list[run_report.RunReport]:
         return await run_report.load_reports(
-            database, limit, with_items=as_json, top=10 if show_errors else 5
+            reader, limit, with_items=as_json, top=10 if show_errors else 5
         )
 
-    reports = asyncio.run(run_with_database(cli.settings, action, existing=True))
+    reports = read_database(cli.settings, action)
     if as_json:
         echo_json(run_report.reports_json(reports))
         return

@@ -7,13 +7,38 @@
 
 The lock itself is :mod:`indexer.store.lock`; the run audit helpers are
 :mod:`indexer.store.audit`.
+
+The names below load their module on first use (PEP 562), so ``indexer health``
+(:mod:`indexer.schedule.health`) imports neither the runner nor the scheduler.
 """
 
 from __future__ import annotations
 
-from indexer.schedule.runner import SyncFunction, production_sync, run_locked_sync
-from indexer.schedule.scheduler import EXIT_CANCELLED, SYNC_JOB_ID, NightlyScheduler, run_schedule
-from indexer.schedule.trigger import crontab_trigger, missed_fire_time
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from indexer.schedule.runner import SyncFunction, production_sync, run_locked_sync
+    from indexer.schedule.scheduler import (
+        EXIT_CANCELLED,
+        SYNC_JOB_ID,
+        NightlyScheduler,
+        run_schedule,
+    )
+    from indexer.schedule.trigger import crontab_trigger, missed_fire_time
+
+#: each public name and the module that defines it
+_MODULES = {
+    "SyncFunction": "runner",
+    "production_sync": "runner",
+    "run_locked_sync": "runner",
+    "EXIT_CANCELLED": "scheduler",
+    "SYNC_JOB_ID": "scheduler",
+    "NightlyScheduler": "scheduler",
+    "run_schedule": "scheduler",
+    "crontab_trigger": "trigger",
+    "missed_fire_time": "trigger",
+}
 
 __all__ = [
     "EXIT_CANCELLED",
@@ -26,3 +51,12 @@ __all__ = [
     "run_locked_sync",
     "run_schedule",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -17,13 +17,10 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-
-from indexer.schedule.trigger import crontab_trigger
-from indexer.store.db import Database
-from indexer.store.models import SyncRun, utcnow
+from indexer.store.queries.runs import RunRow, finished_runs
+from indexer.store.read import Reader
 
 __all__ = ["Health", "check_health", "format_duration", "parse_duration", "schedule_period"]
 
@@ -77,6 +74,8 @@ def format_duration(span: timedelta) -> str:
 
 def schedule_period(expression: str, now: datetime) -> timedelta:
     """The longest gap between two fire times of the cron ``expression`` (UTC) after ``now``."""
+    from indexer.schedule.trigger import crontab_trigger  # noqa: PLC0415 - APScheduler, if asked
+
     trigger = crontab_trigger(expression)
     fires: list[datetime] = []
     moment = now
@@ -127,24 +126,16 @@ class Health:
         }
 
 
-def _whole_index(run: SyncRun) -> bool:
+def _whole_index(run: RunRow) -> bool:
     return not run.only
 
 
 async def check_health(
-    database: Database, *, max_age: timedelta, now: datetime | None = None
+    reader: Reader, *, max_age: timedelta, now: datetime | None = None
 ) -> Health:
     """Judge the index by its sync runs (module docstring)."""
-    current = now if now is not None else utcnow()
-    async with database.session() as session:
-        runs = list(
-            await session.scalars(
-                select(SyncRun)
-                .where(SyncRun.status != "running")
-                .order_by(SyncRun.id.desc())
-                .limit(_RUNS_LOOKED_AT)
-            )
-        )
+    current = now if now is not None else datetime.now(UTC)
+    runs = await finished_runs(reader, _RUNS_LOOKED_AT)
     full = [run for run in runs if _whole_index(run)]
     last = full[0] if full else None
     success = next((run for run in full if run.status in _SUCCESS), None)

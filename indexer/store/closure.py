@@ -30,7 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from indexer.store.driver_rows import rowcount
-from indexer.store.queries.sql import MAX_DEPTH, dialect_name
+from indexer.store.queries.sql import MAX_DEPTH
 
 __all__ = ["RefreshCounts", "refresh_build_chains"]
 
@@ -129,5 +129,5 @@ async def refresh_build_chains(session: AsyncSession) -> RefreshCounts:
     deleted and inserted (both 0 when no link moved).
     """
     deleted = await session.execute(text(_STALE_CHAINS))
-    inserted = await session.execute(text(_walk_missing_sql(dialect_name(session))))
+    inserted = await session.execute(text(_walk_missing_sql(session.get_bind().dialect.name)))
     return RefreshCounts(rowcount(deleted), rowcount(inserted))

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from indexer.errors import DatabaseUnavailableError
-from indexer.settings import DATABASE_SCHEMES
+from indexer.store import database_url
 
 __all__ = [
     "Database",
@@ -33,26 +33,20 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def normalize_database_url(url: str) -> URL:
-    """Parse ``url`` and pick the async driver when a plain scheme is given."""
+    """Parse ``url`` (:func:`indexer.store.database_url.parse_database_url`, as the read
+    path does) and answer it as SQLAlchemy's URL, with the async driver."""
+    parsed = database_url.parse_database_url(url)
     try:
-        parsed = make_url(url)
+        return make_url(parsed.url)
     except ArgumentError as exc:
-        raise DatabaseUnavailableError(f"invalid database URL {url!r}: {exc}") from None
-    driver = DATABASE_SCHEMES.get(parsed.drivername)
-    if driver is None:
-        raise DatabaseUnavailableError(
-            f"unsupported database driver {parsed.drivername!r} in {mask_url(parsed)}"
-        )
-    return parsed.set(drivername=driver)
+        raise DatabaseUnavailableError(f"invalid database URL {parsed.masked!r}: {exc}") from None
 
 
 def mask_url(url: str | URL) -> str:
     """The URL with its password replaced by ``***``."""
-    try:
-        parsed = url if isinstance(url, URL) else make_url(url)
-    except ArgumentError:
-        return "<unparsable URL>"
-    return parsed.render_as_string(hide_password=True)
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    return database_url.mask_url(url)
 
 
 def is_postgresql(engine: AsyncEngine) -> bool:

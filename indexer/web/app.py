@@ -9,7 +9,11 @@ URLs (stable; each answers HTML, or JSON with ``Accept: application/json``):
 - ``/t/{repository}:{tag}``: one tag (other REF forms redirect here);
 - ``/runs``: recent syncs and their errors.
 
-Requests get one database session, never committed. Middlewares, outermost first:
+Requests get one database session, never committed, read through the store's query
+functions by a :class:`~indexer.store.read.session.SessionReader` over it: a long-running
+server does not care for the start-up the CLI's light readers save, and keeps the
+engine's pool, its reachability check and aiosqlite's thread (SQLite reads stay off the
+event loop). Middlewares, outermost first:
 security headers (a strict Content-Security-Policy: no script at all), errors as
 pages (404 unknown image, 400 malformed reference, 503 database down), caching
 headers keyed to the last sync (:mod:`indexer.web.caching`).
@@ -29,12 +33,13 @@ from urllib.parse import urlencode
 import jinja2
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from indexer.errors import DatabaseUnavailableError, ImageReferenceError, NotIndexedError
 from indexer.refs import parse_ref
 from indexer.store.db import Database
 from indexer.store.queries import resolve_tag
+from indexer.store.read import Reader
+from indexer.store.read.session import SessionReader
 from indexer.web.caching import etag_for, last_sync_mark
 from indexer.web.pages import Page, front_page, repository_page, runs_page, tag_page
 from indexer.web.search import SearchAnswer, search
@@ -49,8 +54,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DATABASE = web.AppKey("database", Database)
 ENVIRONMENT = web.AppKey("environment", jinja2.Environment)
 VERSION = web.AppKey("version", str)
-#: the request's database session (set by the ``database_session`` middleware)
-SESSION: ContextVar[AsyncSession] = ContextVar("indexer_web_session")
+#: the reader of the request's database session (set by the ``database_session`` middleware)
+READER: ContextVar[Reader] = ContextVar("indexer_web_reader")
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -91,9 +96,9 @@ def respond(request: web.Request, page: Page) -> web.Response:
     return _html(request, page.template, data=page.data, **page.context)
 
 
-def current_session() -> AsyncSession:
-    """The request's session (see ``database_session``)."""
-    return SESSION.get()
+def current_reader() -> Reader:
+    """The reader of the request's session (see ``database_session``)."""
+    return READER.get()
 
 
 def _redirect(location: str, status: int = 302) -> web.Response:
@@ -104,14 +109,14 @@ def _redirect(location: str, status: int = 302) -> web.Response:
 
 
 async def front(request: web.Request) -> web.StreamResponse:
-    return respond(request, await front_page(current_session()))
+    return respond(request, await front_page(current_reader()))
 
 
 async def search_handler(request: web.Request) -> web.StreamResponse:
     query = request.query.get("q", "").strip()
     if not query:
         return _redirect("/")
-    answer = await search(current_session(), query)
+    answer = await search(current_reader(), query)
     if wants_json(request):
         return web.json_response(
             answer.as_json(), status=200 if answer.target else 404, dumps=_dumps
@@ -129,7 +134,7 @@ async def repository(request: web.Request) -> web.StreamResponse:
     if parsed.repository != name:
         return _redirect(_with_query(request, repository_url(parsed.repository)), 301)
     page = await repository_page(
-        current_session(),
+        current_reader(),
         name,
         tag=request.query.get("tag") or None,
         architecture=request.query.get("arch") or None,
@@ -145,20 +150,20 @@ async def tag(request: web.Request) -> web.StreamResponse:
     ref = request.match_info["ref"]
     parsed = parse_ref(ref)
     if parsed.tag is None:
-        resolved = await resolve_tag(current_session(), ref)
+        resolved = await resolve_tag(current_reader(), ref)
         canonical = f"{resolved.repository}:{resolved.tag}"
     else:
         canonical = f"{parsed.repository}:{parsed.tag}"
     if canonical != ref:
         return _redirect(_with_query(request, image_url(canonical)), 301)
     page = await tag_page(
-        current_session(), canonical, architecture=request.query.get("arch") or None
+        current_reader(), canonical, architecture=request.query.get("arch") or None
     )
     return respond(request, page)
 
 
 async def runs(request: web.Request) -> web.StreamResponse:
-    page = await runs_page(request.app[DATABASE], with_items=wants_json(request))
+    page = await runs_page(current_reader(), with_items=wants_json(request))
     return respond(request, page)
 
 
@@ -193,10 +198,10 @@ def _error_page(
 async def _near_misses(request: web.Request) -> SearchAnswer | None:
     """Suggestions for an image page that found no image."""
     ref = request.match_info.get("ref") or request.match_info.get("name")
-    if not ref or SESSION.get(None) is None:
+    if not ref or READER.get(None) is None:
         return None
     try:
-        return await search(current_session(), ref)
+        return await search(current_reader(), ref)
     except (ImageReferenceError, SQLAlchemyError):
         return None
 
@@ -241,11 +246,11 @@ async def database_session(request: web.Request, handler: Handler) -> web.Stream
     if request.path.startswith("/static/"):
         return await handler(request)
     async with request.app[DATABASE].sessions() as session:
-        token = SESSION.set(session)
+        token = READER.set(SessionReader(session))
         try:
             return await handler(request)
         finally:
-            SESSION.reset(token)
+            READER.reset(token)
             await session.rollback()
 
 
@@ -253,7 +258,7 @@ async def database_session(request: web.Request, handler: Handler) -> web.Stream
 async def caching(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith("/static/") or request.method not in ("GET", "HEAD"):
         return await handler(request)
-    mark = await last_sync_mark(current_session())
+    mark = await last_sync_mark(current_reader())
     representation = "json" if wants_json(request) else "html"
     etag = etag_for(mark, representation, request.app[VERSION])
     headers = {"Cache-Control": "no-cache", "Vary": "Accept"}

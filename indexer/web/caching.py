@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from indexer.store import queries
+from indexer.store.read import Reader
 
 __all__ = ["SyncMark", "etag_for", "last_sync_mark"]
 
@@ -38,8 +37,8 @@ class SyncMark:
         return format_datetime(self.finished_at, usegmt=True) if self.finished_at else None
 
 
-async def last_sync_mark(session: AsyncSession) -> SyncMark | None:
-    runs = await queries.latest_runs(session, 1)
+async def last_sync_mark(reader: Reader) -> SyncMark | None:
+    runs = await queries.latest_runs(reader, 1)
     if not runs:
         return None
     run = runs[0]

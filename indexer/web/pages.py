@@ -10,14 +10,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from indexer.cli.query_output import graph_json
 from indexer.cli.run_report import load_reports, reports_json
 from indexer.store import queries
-from indexer.store.db import Database
-from indexer.store.models import utcnow
 from indexer.store.queries.catalogue import most_used_bases, repository_names, repository_view
+from indexer.store.read import Reader
 from indexer.web.layout import add_children, layered_layout
 from indexer.web.variants import variant_table
 
@@ -40,20 +37,20 @@ class Page:
     context: dict[str, Any] = field(default_factory=dict)
 
 
-async def front_page(session: AsyncSession) -> Page:
-    bases = [base.as_json() for base in await most_used_bases(session)]
-    repositories = await repository_names(session)
+async def front_page(reader: Reader) -> Page:
+    bases = [base.as_json() for base in await most_used_bases(reader)]
+    repositories = await repository_names(reader)
     data = {"bases": bases, "repositories": repositories}
     return Page("front.html", data)
 
 
 async def repository_page(
-    session: AsyncSession, name: str, *, tag: str | None, architecture: str | None
+    reader: Reader, name: str, *, tag: str | None, architecture: str | None
 ) -> Page:
     """A repository's stanzas, and the variants of ``tag`` (default: its ``latest``)."""
-    view = await repository_view(session, name)
+    view = await repository_view(reader, name)
     of = tag or view.default_tag
-    explain = (await queries.explain_tag(session, f"{name}:{of}")).as_json() if of else None
+    explain = (await queries.explain_tag(reader, f"{name}:{of}")).as_json() if of else None
     data = {**view.as_json(), "explain": explain}
     context = {
         "variants": variant_table(explain, architecture) if explain else None,
@@ -62,13 +59,13 @@ async def repository_page(
     return Page("repository.html", data, context)
 
 
-async def tag_page(session: AsyncSession, ref: str, *, architecture: str | None) -> Page:
+async def tag_page(reader: Reader, ref: str, *, architecture: str | None) -> Page:
     """``show``, ``explain``, ``children --recursive``, ``history`` and ``graph`` of one tag."""
-    show = (await queries.show_tag(session, ref)).as_json()
-    explain = (await queries.explain_tag(session, ref)).as_json()
-    children = [row.as_json() for row in await queries.children(session, ref, recursive=True)]
-    history = (await queries.tag_history(session, ref)).as_json()
-    graph = await queries.lineage_graph(session, ref)
+    show = (await queries.show_tag(reader, ref)).as_json()
+    explain = (await queries.explain_tag(reader, ref)).as_json()
+    children = [row.as_json() for row in await queries.children(reader, ref, recursive=True)]
+    history = (await queries.tag_history(reader, ref)).as_json()
+    graph = await queries.lineage_graph(reader, ref)
     data = {
         "show": show,
         "explain": explain,
@@ -88,7 +85,7 @@ async def tag_page(session: AsyncSession, ref: str, *, architecture: str | None)
         "largest": max((size for size in sizes.values() if size), default=0),
         "registry": any(p.get("registry") for p in show["platforms"]),
         "several_stanzas": len({p["stanza"] for p in show["platforms"]}) > 1,
-        "stale": stale_bases(show["platforms"], now=utcnow()),
+        "stale": stale_bases(show["platforms"], now=datetime.now(UTC)),
     }
     return Page("tag.html", data, context)
 
@@ -119,6 +116,6 @@ def stale_bases(platforms: list[dict[str, Any]], *, now: datetime) -> list[dict[
     return list(found.values())
 
 
-async def runs_page(database: Database, *, with_items: bool) -> Page:
-    reports = await load_reports(database, RUNS_SHOWN, with_items=with_items, top=5)
+async def runs_page(reader: Reader, *, with_items: bool) -> Page:
+    reports = await load_reports(reader, RUNS_SHOWN, with_items=with_items, top=5)
     return Page("runs.html", reports_json(reports))

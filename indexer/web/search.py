@@ -6,12 +6,11 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from indexer.errors import NotIndexedError
 from indexer.refs import parse_ref
 from indexer.store.queries import resolve_tag
 from indexer.store.queries.catalogue import repository_names, tag_names
+from indexer.store.read import Reader
 
 __all__ = ["SearchAnswer", "search"]
 
@@ -50,15 +49,15 @@ def _near(word: str, candidates: list[str]) -> list[str]:
     return list(dict.fromkeys([*close, *sorted(starts, key=len)]))[:SUGGESTIONS]
 
 
-async def search(session: AsyncSession, query: str) -> SearchAnswer:
+async def search(reader: Reader, query: str) -> SearchAnswer:
     """Resolve ``query`` (ImageReferenceError when it is no image reference at all)."""
     text = query.strip()
     parsed = parse_ref(text)
-    repositories = await repository_names(session)
+    repositories = await repository_names(reader)
     if _names_only(text) and parsed.repository in repositories:
         return SearchAnswer(text, target=f"/r/{parsed.repository}")
     try:
-        resolved = await resolve_tag(session, text)
+        resolved = await resolve_tag(reader, text)
     except NotIndexedError as exc:
         answer = SearchAnswer(text, message=str(exc))
     else:
@@ -66,7 +65,7 @@ async def search(session: AsyncSession, query: str) -> SearchAnswer:
     if parsed.repository not in repositories:
         answer.suggestions = _near(parsed.repository, repositories)
         return answer
-    tags = await tag_names(session, parsed.repository)
+    tags = await tag_names(reader, parsed.repository)
     wanted = parsed.tag or ""
     answer.suggestions = [f"{parsed.repository}:{tag}" for tag in _near(wanted, tags)]
     return answer

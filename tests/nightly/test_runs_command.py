@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from indexer.cli.main import main
-from indexer.store.audit import error_pattern
 from indexer.store.db import Database
 from indexer.store.models import SyncError, SyncRun
+from indexer.store.queries.runs import error_pattern
 
 T0 = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 RAW = "https://raw.githubusercontent.com/docker-library/python/0123456789abcdef0123"

@@ -7,6 +7,7 @@ from collections import Counter
 
 from indexer.store.db import Database
 from indexer.store.queries import show_tag
+from indexer.store.read.session import SessionReader
 from tests.queries.conftest import query
 
 
@@ -110,7 +111,7 @@ async def _show_chains(url: str, refs: list[str]) -> Counter[tuple[str, str, tup
         chains: Counter[tuple[str, str, tuple[str, ...]]] = Counter()
         async with database.session() as session:
             for ref in refs:
-                view = await show_tag(session, ref)
+                view = await show_tag(SessionReader(session), ref)
                 for platform in view.platforms:
                     chain = tuple(platform.ancestors)
                     chains[(f"{view.repository}:{view.tag}", platform.architecture, chain)] += 1

@@ -16,6 +16,7 @@ import pytest
 from indexer.store.db import Database
 from indexer.store.links import link_parents
 from indexer.store.queries import children
+from indexer.store.read.session import SessionReader
 from indexer.store.records import LibraryFileRecord
 from indexer.store.writes import write_library_file
 from tests.corpus import PROJECT_ROOT
@@ -95,7 +96,7 @@ async def _children(database_url: str) -> list[tuple[str, str, list[str], int]]:
     database = Database(database_url)
     try:
         async with database.session() as session:
-            rows = await children(session, "debian:bookworm-slim", recursive=True)
+            rows = await children(SessionReader(session), "debian:bookworm-slim", recursive=True)
     finally:
         await database.dispose()
     return [(row.repository, row.tag, row.architectures, row.depth) for row in rows]

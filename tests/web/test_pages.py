@@ -247,13 +247,14 @@ async def test_registry_facts_are_shown_when_the_index_has_them(corpus_url: str)
 
     from indexer.store.db import Database
     from indexer.store.models import utcnow
+    from indexer.store.read.session import SessionReader
     from indexer.web.pages import stale_bases, tag_page
     from indexer.web.templates import make_environment
 
     database = Database(corpus_url)
     try:
         async with database.sessions() as session:
-            page = await tag_page(session, "python:3-slim", architecture=None)
+            page = await tag_page(SessionReader(session), "python:3-slim", architecture=None)
     finally:
         await database.dispose()
     environment = make_environment()

@@ -1,15 +1,18 @@
 """Read side of the lineage graph: lookups by alias, parents, ancestors, children, explain,
 graph, history.
 
-Every function takes an :class:`AsyncSession` and returns plain dataclasses (the
-CLI renders them as tables or as the JSON of CONTRACT §2). Modules:
+Every function takes a :class:`~indexer.store.read.Reader` and returns plain dataclasses
+(the CLI renders them as tables or as the JSON of CONTRACT §2). Each query is SQL text
+written once for both backends (a few dialect differences are spelt per dialect), so
+the read commands never import SQLAlchemy or the ORM models. Modules:
 
 - :mod:`.lookup`: REF -> tag -> the stanzas it answers with -> their builds;
 - :mod:`.chains`: ancestor chains (one recursive query for many builds);
 - :mod:`.descendants`: the stanzas built on a tag (one recursive query);
 - :mod:`.show`, :mod:`.children`, :mod:`.explain`, :mod:`.graph`, :mod:`.history`:
   one command each;
-- :mod:`.runs`: sync runs for ``indexer runs``;
+- :mod:`.runs`: sync runs and their errors for ``indexer runs``;
+- :mod:`.catalogue`: repositories and most used bases, for the web view;
 - :mod:`.builds`: what the registry says each image was built on (``v_image_builds``).
 
 The names below load their module on first use (PEP 562), so ``indexer show``

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
-
-from sqlalchemy import bindparam, text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from indexer.errors import NotIndexedError
 from indexer.refs import normalize_ref
 from indexer.store.queries.lookup import resolve_tag
+from indexer.store.read import Reader
+from indexer.store.read.values import iso, maybe_flag, time_value
 
 __all__ = ["RegistryBuild", "StaleImage", "registry_builds", "stale_images", "stale_marks"]
 
@@ -27,24 +25,6 @@ _COLUMNS = (
     " base_current_digest, agrees, stale, stale_since, stale_since_exact, revision,"
     " library_commit, pending, created"
 )
-
-
-def _iso(value: Any) -> str | None:
-    moment = _time(value)
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
-
-
-def _time(value: Any) -> datetime | None:
-    """A view's time: ``datetime`` on PostgreSQL, UTC text on SQLite."""
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    assert isinstance(moment, datetime)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _bool(value: Any) -> bool | None:
-    return None if value is None else bool(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +59,14 @@ class RegistryBuild:
             base_name=row[5],
             base_digest=row[6],
             base_current_digest=row[7],
-            agrees=_bool(row[8]),
-            stale=_bool(row[9]),
-            stale_since=_iso(row[10]),
-            stale_since_exact=_bool(row[11]),
+            agrees=maybe_flag(row[8]),
+            stale=maybe_flag(row[9]),
+            stale_since=iso(time_value(row[10])),
+            stale_since_exact=maybe_flag(row[11]),
             revision=row[12],
             library_commit=row[13],
-            pending=_bool(row[14]),
-            created=_iso(row[15]),
+            pending=maybe_flag(row[14]),
+            created=iso(time_value(row[15])),
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -129,15 +109,11 @@ class StaleImage:
         }
 
 
-async def registry_builds(
-    session: AsyncSession, repository: str, tag: str
-) -> dict[str, RegistryBuild]:
+async def registry_builds(reader: Reader, repository: str, tag: str) -> dict[str, RegistryBuild]:
     """``{architecture: build}`` of one tag (empty until its index has been read)."""
-    rows = await session.execute(
-        text(
-            f"SELECT {_COLUMNS} FROM v_image_builds"
-            " WHERE repository = :repository AND tag = :tag ORDER BY architecture"
-        ),
+    rows = await reader.rows(
+        f"SELECT {_COLUMNS} FROM v_image_builds"
+        " WHERE repository = :repository AND tag = :tag ORDER BY architecture",
         {"repository": repository, "tag": tag},
     )
     found: dict[str, RegistryBuild] = {}
@@ -147,25 +123,23 @@ async def registry_builds(
     return found
 
 
-async def _base_names(session: AsyncSession, base: str) -> list[str]:
+async def _base_names(reader: Reader, base: str) -> list[str]:
     """Every name of the base ``base``: itself and, when indexed, each alias of its stanza."""
     names = [normalize_ref(base)]
     try:
-        resolved = await resolve_tag(session, base)
+        resolved = await resolve_tag(reader, base)
     except NotIndexedError:
         return names
-    rows = await session.execute(
-        text(
-            "SELECT tag FROM v_tags WHERE repository = :repository AND canonical_tag ="
-            " (SELECT canonical_tag FROM v_tags WHERE repository = :repository AND tag = :tag)"
-        ),
+    rows = await reader.rows(
+        "SELECT tag FROM v_tags WHERE repository = :repository AND canonical_tag ="
+        " (SELECT canonical_tag FROM v_tags WHERE repository = :repository AND tag = :tag)",
         {"repository": resolved.repository, "tag": resolved.tag},
     )
     names.extend(f"{resolved.repository}:{tag}" for (tag,) in rows)
     return sorted(set(names))
 
 
-async def stale_images(session: AsyncSession, base: str | None = None) -> list[StaleImage]:
+async def stale_images(reader: Reader, base: str | None = None) -> list[StaleImage]:
     """Maintained images on an outdated base build, oldest ``stale_since`` first.
 
     One row per image (canonical tag) and architecture; ``base`` (any alias of it)
@@ -177,29 +151,24 @@ async def stale_images(session: AsyncSession, base: str | None = None) -> list[S
         " WHERE b.stale AND t.maintained AND t.tag = t.canonical_tag"
     )
     params: dict[str, Any] = {}
-    statement = text(sql + " ORDER BY b.stale_since, b.repository, b.tag, b.architecture")
     if base is not None:
-        params["names"] = await _base_names(session, base)
-        statement = text(
-            sql + " AND b.base_name IN :names"
-            " ORDER BY b.stale_since, b.repository, b.tag, b.architecture"
-        ).bindparams(bindparam("names", expanding=True))
-    rows = [RegistryBuild.from_row(row) for row in await session.execute(statement, params)]
-    aliases = await _aliases(session, {(b.repository, b.tag) for b in rows})
+        params["names"] = await _base_names(reader, base)
+        sql += " AND b.base_name = ANY(:names)"
+    sql += " ORDER BY b.stale_since, b.repository, b.tag, b.architecture"
+    rows = [RegistryBuild.from_row(row) for row in await reader.rows(sql, params)]
+    aliases = await _aliases(reader, {(b.repository, b.tag) for b in rows})
     return [StaleImage(build=b, aliases=aliases.get((b.repository, b.tag), [])) for b in rows]
 
 
 async def _aliases(
-    session: AsyncSession, images: Iterable[tuple[str, str]]
+    reader: Reader, images: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], list[str]]:
     wanted = set(images)
     if not wanted:
         return {}
-    rows = await session.execute(
-        text(
-            "SELECT repository, canonical_tag, tag FROM v_tags"
-            " WHERE maintained AND canonical_tag IS NOT NULL ORDER BY repository, tag"
-        )
+    rows = await reader.rows(
+        "SELECT repository, canonical_tag, tag FROM v_tags"
+        " WHERE maintained AND canonical_tag IS NOT NULL ORDER BY repository, tag"
     )
     found: dict[tuple[str, str], list[str]] = {}
     for repository, canonical, tag in rows:
@@ -209,7 +178,7 @@ async def _aliases(
 
 
 async def stale_marks(
-    session: AsyncSession, images: Iterable[tuple[str, str]]
+    reader: Reader, images: Iterable[tuple[str, str]]
 ) -> set[tuple[str, str, str]]:
     """The (repository, tag, architecture) of ``images`` whose published build is stale."""
     wanted = sorted(set(images))
@@ -217,13 +186,11 @@ async def stale_marks(
     repositories = sorted({repository for repository, _ in wanted})
     if not repositories:
         return marks
-    statement = text(
-        "SELECT repository, tag, architecture FROM v_image_builds"
-        " WHERE stale AND repository IN :repositories"
-    ).bindparams(bindparam("repositories", expanding=True))
     keep = set(wanted)
-    for repository, tag, architecture in await session.execute(
-        statement, {"repositories": repositories}
+    for repository, tag, architecture in await reader.rows(
+        "SELECT repository, tag, architecture FROM v_image_builds"
+        " WHERE stale AND repository = ANY(:repositories)",
+        {"repositories": repositories},
     ):
         if (repository, tag) in keep:
             marks.add((repository, tag, architecture))

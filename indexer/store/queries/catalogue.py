@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from indexer.errors import NotIndexedError
-from indexer.store.models import Build, ImageRepository, Stanza, Tag
+from indexer.store.queries.lookup import STANZA_COLUMNS, StanzaRow
+from indexer.store.read import Reader
+from indexer.store.read.values import flag, json_value
 
 __all__ = [
     "BaseUse",
@@ -82,32 +81,30 @@ class BaseUse:
         }
 
 
-async def repository_view(session: AsyncSession, name: str) -> RepositoryView:
+async def repository_view(reader: Reader, name: str) -> RepositoryView:
     """The stanzas of repository ``name``; NotIndexedError when the index does not know it."""
-    repository = (
-        await session.execute(
-            select(ImageRepository.id, ImageRepository.maintained).where(
-                ImageRepository.name == name
-            )
-        )
-    ).first()
-    if repository is None:
+    found = await reader.rows(
+        "SELECT id, maintained FROM image_repositories WHERE name = :name", {"name": name}
+    )
+    if not found:
         raise NotIndexedError(f"{name} is not indexed")
-    repository_id, maintained = repository
-    stanzas = (
-        await session.scalars(
-            select(Stanza)
-            .where(Stanza.repository_id == repository_id)
-            .order_by(Stanza.maintained.desc(), Stanza.position, Stanza.id)
+    repository_id, maintained = found[0]
+    stanzas = [
+        StanzaRow.from_row(row)
+        for row in await reader.rows(
+            f"SELECT {STANZA_COLUMNS} FROM stanzas s WHERE s.repository_id = :repository_id"
+            " ORDER BY s.maintained DESC, s.position, s.id",
+            {"repository_id": repository_id},
         )
-    ).all()
-    has_latest = await session.scalar(
-        select(Tag.id).where(Tag.repository_id == repository_id, Tag.name == "latest")
+    ]
+    has_latest = await reader.rows(
+        "SELECT id FROM tags WHERE repository_id = :repository_id AND name = 'latest'",
+        {"repository_id": repository_id},
     )
     first = next((s.canonical_tag for s in stanzas if s.maintained), None)
     return RepositoryView(
         repository=name,
-        maintained=bool(maintained),
+        maintained=flag(maintained),
         stanzas=[
             StanzaEntry(
                 canonical_tag=s.canonical_tag,
@@ -119,57 +116,50 @@ async def repository_view(session: AsyncSession, name: str) -> RepositoryView:
             )
             for s in stanzas
         ],
-        default_tag="latest" if has_latest is not None else first,
+        default_tag="latest" if has_latest else first,
     )
 
 
-async def most_used_bases(session: AsyncSession, limit: int = 12) -> list[BaseUse]:
+#: per stanza, the maintained stanzas of other repositories built directly on it
+_MOST_USED_BASES = """
+SELECT r.name, s.canonical_tag, s.tags, counts.children
+FROM (
+    SELECT b.parent_stanza_id AS stanza_id, COUNT(DISTINCT child.id) AS children
+    FROM builds b
+    JOIN stanzas child ON child.id = b.stanza_id
+    JOIN stanzas parent ON parent.id = b.parent_stanza_id
+    WHERE child.maintained AND child.repository_id <> parent.repository_id
+    GROUP BY b.parent_stanza_id
+    ORDER BY children DESC, b.parent_stanza_id
+    LIMIT :limit
+) counts
+JOIN stanzas s ON s.id = counts.stanza_id
+JOIN image_repositories r ON r.id = s.repository_id
+ORDER BY counts.children DESC, r.name, s.canonical_tag
+"""
+
+
+async def most_used_bases(reader: Reader, limit: int = 12) -> list[BaseUse]:
     """The stanzas with the most maintained stanzas of other repositories built directly on them."""
-    child = Stanza.__table__.alias("child")
-    parent_repository = Stanza.__table__.alias("parent")
-    children = func.count(func.distinct(child.c.id)).label("children")
-    counts = (
-        select(Build.parent_stanza_id.label("stanza_id"), children)
-        .join(child, child.c.id == Build.stanza_id)
-        .join(parent_repository, parent_repository.c.id == Build.parent_stanza_id)
-        .where(
-            child.c.maintained.is_(True),
-            child.c.repository_id != parent_repository.c.repository_id,
-        )
-        .group_by(Build.parent_stanza_id)
-        .order_by(children.desc(), Build.parent_stanza_id)
-        .limit(limit)
-        .subquery()
-    )
-    rows = (
-        await session.execute(
-            select(ImageRepository.name, Stanza.canonical_tag, Stanza.tags, counts.c.children)
-            .join(Stanza, Stanza.id == counts.c.stanza_id)
-            .join(ImageRepository, ImageRepository.id == Stanza.repository_id)
-            .order_by(counts.c.children.desc(), ImageRepository.name, Stanza.canonical_tag)
-        )
-    ).all()
+    rows = await reader.rows(_MOST_USED_BASES, {"limit": limit})
     return [
-        BaseUse(repo, canonical, list(tags), int(count)) for repo, canonical, tags, count in rows
+        BaseUse(repo, canonical, list(json_value(tags)), int(count))
+        for repo, canonical, tags, count in rows
     ]
 
 
-async def repository_names(session: AsyncSession) -> list[str]:
+async def repository_names(reader: Reader) -> list[str]:
     """Every repository the index knows, by name."""
-    return list(
-        (await session.scalars(select(ImageRepository.name).order_by(ImageRepository.name))).all()
-    )
+    return [
+        name for (name,) in await reader.rows("SELECT name FROM image_repositories ORDER BY name")
+    ]
 
 
-async def tag_names(session: AsyncSession, repository: str) -> list[str]:
+async def tag_names(reader: Reader, repository: str) -> list[str]:
     """Every tag of ``repository`` the index knows (maintained first), by name."""
-    return list(
-        (
-            await session.scalars(
-                select(Tag.name)
-                .join(ImageRepository, ImageRepository.id == Tag.repository_id)
-                .where(ImageRepository.name == repository)
-                .order_by(Tag.maintained.desc(), Tag.name)
-            )
-        ).all()
+    rows = await reader.rows(
+        "SELECT t.name FROM tags t JOIN image_repositories r ON r.id = t.repository_id"
+        " WHERE r.name = :repository ORDER BY t.maintained DESC, t.name",
+        {"repository": repository},
     )
+    return [name for (name,) in rows]

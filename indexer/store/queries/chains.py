@@ -17,10 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, text
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from indexer.store.queries.sql import MAX_DEPTH, position_function
+from indexer.store.read import Reader
 
 __all__ = [
     "CYCLE",
@@ -39,7 +37,7 @@ WITH RECURSIVE levels (seed_id, level, build_id, stanza_id, architecture,
     SELECT b.id, 0, b.id, b.stanza_id, b.architecture, b.parent_ref, b.parent_stanza_id,
            b.error, ',' || b.stanza_id || ',', 0
     FROM builds b
-    WHERE b.id IN :seed_ids
+    WHERE b.id = ANY(:seed_ids)
     UNION ALL
     SELECT l.seed_id, l.level + 1, nb.id, nb.stanza_id, nb.architecture, nb.parent_ref,
            nb.parent_stanza_id, nb.error, l.path || nb.stanza_id || ',',
@@ -116,17 +114,14 @@ def _chain_from_levels(levels: Sequence[_Level]) -> Chain:
     return Chain(levels[0].architecture, tuple(links), note, stop)
 
 
-async def ancestor_chains(session: AsyncSession, build_ids: Sequence[int]) -> dict[int, Chain]:
+async def ancestor_chains(reader: Reader, build_ids: Sequence[int]) -> dict[int, Chain]:
     """The chain above each build of ``build_ids`` (one query for all of them)."""
     if not build_ids:
         return {}
-    sql = _LEVELS_SQL.format(position=position_function(session))
-    statement = text(sql).bindparams(bindparam("seed_ids", expanding=True))
-    rows = (
-        await session.execute(
-            statement, {"seed_ids": sorted(set(build_ids)), "max_depth": MAX_DEPTH}
-        )
-    ).all()
+    rows = await reader.rows(
+        _LEVELS_SQL.format(position=position_function(reader.dialect)),
+        {"seed_ids": sorted(set(build_ids)), "max_depth": MAX_DEPTH},
+    )
     grouped: dict[int, list[_Level]] = {}
     for row in rows:
         level = _Level(*row)

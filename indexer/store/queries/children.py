@@ -6,12 +6,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from indexer.platforms import BASHBREW_ARCHES
 from indexer.store.queries.builds import stale_marks
 from indexer.store.queries.descendants import descendant_stanzas
 from indexer.store.queries.lookup import answering_stanzas, resolve_tag
+from indexer.store.read import Reader
 
 __all__ = ["ChildRow", "children"]
 
@@ -54,12 +53,12 @@ class ChildRow:
         }
 
 
-async def children(session: AsyncSession, ref: str, *, recursive: bool = False) -> list[ChildRow]:
+async def children(reader: Reader, ref: str, *, recursive: bool = False) -> list[ChildRow]:
     """Stanzas built directly (or, with ``recursive``, transitively) on REF, nearest first."""
-    resolved = await resolve_tag(session, ref)
-    roots = [stanza.id for stanza in await answering_stanzas(session, resolved)]
+    resolved = await resolve_tag(reader, ref)
+    roots = [stanza.id for stanza in await answering_stanzas(reader, resolved)]
     found = await descendant_stanzas(
-        session, roots, tag_id=None if roots else resolved.tag_id, recursive=recursive
+        reader, roots, tag_id=None if roots else resolved.tag_id, recursive=recursive
     )
     found.sort(key=lambda s: (s.depth, s.repository, s.position))
     # the same few architecture and parent lists come back on most rows: sort each once
@@ -86,7 +85,7 @@ async def children(session: AsyncSession, ref: str, *, recursive: bool = False) 
                 parents=list(parents),
             )
         )
-    marks = await stale_marks(session, [(row.repository, row.tag) for row in result])
+    marks = await stale_marks(reader, [(row.repository, row.tag) for row in result])
     if not marks:
         return result
     return [

@@ -17,10 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import TextClause, bindparam, text
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from indexer.store.queries.sql import MAX_DEPTH, dialect_name
+from indexer.store.queries.sql import MAX_DEPTH
+from indexer.store.read import Reader
 
 __all__ = [
     "DescendantBuild",
@@ -61,7 +59,7 @@ CHILD_BUILDS = {
 _FROM_STANZAS = """
     SELECT b.stanza_id, b.architecture, 0, b.parent_ref, CAST(NULL AS INTEGER)
     FROM builds b
-    WHERE b.stanza_id IN :roots
+    WHERE b.stanza_id = ANY(:roots)
 """
 
 #: a tag with no stanza (known from the Hub only): its children link to the tag itself
@@ -134,25 +132,18 @@ def walk_sql(dialect: str, *, from_tag: bool = False) -> str:
 
 
 def _walk(
-    session: AsyncSession, roots: Sequence[int], tag_id: int | None, depth: int
+    reader: Reader, roots: Sequence[int], tag_id: int | None, depth: int
 ) -> tuple[str, dict[str, object]]:
     params: dict[str, object] = {"max_depth": depth}
     if roots:
         params["roots"] = sorted(set(roots))
     else:
         params["tag_id"] = tag_id
-    return walk_sql(dialect_name(session), from_tag=not roots), params
-
-
-def _statement(sql: str, roots: Sequence[int]) -> TextClause:
-    statement = text(sql)
-    if roots:
-        statement = statement.bindparams(bindparam("roots", expanding=True))
-    return statement
+    return walk_sql(reader.dialect, from_tag=not roots), params
 
 
 async def descendant_builds(
-    session: AsyncSession,
+    reader: Reader,
     roots: Sequence[int],
     *,
     tag_id: int | None = None,
@@ -161,12 +152,12 @@ async def descendant_builds(
     """Builds below the stanzas ``roots`` (or below the stanza-less tag ``tag_id``)."""
     if not roots and tag_id is None:
         return []
-    walk, params = _walk(session, roots, tag_id, MAX_DEPTH if recursive else 1)
+    walk, params = _walk(reader, roots, tag_id, MAX_DEPTH if recursive else 1)
     sql = (
         walk + "SELECT stanza_id, architecture, depth, parent_ref, parent_stanza_id FROM down "
         "WHERE depth > 0 ORDER BY depth, stanza_id, architecture"
     )
-    rows = (await session.execute(_statement(sql, roots), params)).all()
+    rows = await reader.rows(sql, params)
     return [DescendantBuild(*row) for row in rows]
 
 
@@ -184,7 +175,7 @@ class _Distinct(dict[str | None, tuple[str, ...]]):
 
 
 async def descendant_stanzas(
-    session: AsyncSession,
+    reader: Reader,
     roots: Sequence[int],
     *,
     tag_id: int | None = None,
@@ -193,8 +184,8 @@ async def descendant_stanzas(
     """Stanzas below the roots, one row each, aggregated in SQL (roots left out)."""
     if not roots and tag_id is None:
         return []
-    walk, params = _walk(session, roots, tag_id, MAX_DEPTH if recursive else 1)
-    aggregate = _AGGREGATE.get(dialect_name(session), _AGGREGATE["sqlite"])
+    walk, params = _walk(reader, roots, tag_id, MAX_DEPTH if recursive else 1)
+    aggregate = _AGGREGATE.get(reader.dialect, _AGGREGATE["sqlite"])
     sql = (
         walk
         + f"""
@@ -208,10 +199,10 @@ async def descendant_stanzas(
         ) g
         JOIN stanzas s ON s.id = g.stanza_id
         JOIN image_repositories r ON r.id = s.repository_id
-        {"WHERE g.stanza_id NOT IN :roots" if roots else ""}
+        {"WHERE g.stanza_id <> ALL(:roots)" if roots else ""}
     """
     )
-    rows = (await session.execute(_statement(sql, roots), params)).all()
+    rows = await reader.rows(sql, params)
     # every row's tags in one JSON document: one decode instead of thousands
     tag_lists = json.loads("[" + ",".join(row[3] for row in rows) + "]")
     distinct = _Distinct()
@@ -240,17 +231,17 @@ async def descendant_stanzas(
 
 
 async def descendant_counts(
-    session: AsyncSession, roots: Sequence[int], *, tag_id: int | None = None
+    reader: Reader, roots: Sequence[int], *, tag_id: int | None = None
 ) -> DescendantCounts:
     """How many maintained stanzas are built on the roots, directly and transitively."""
     if not roots and tag_id is None:
         return DescendantCounts(0, 0)
-    walk, params = _walk(session, roots, tag_id, MAX_DEPTH)
+    walk, params = _walk(reader, roots, tag_id, MAX_DEPTH)
     sql = walk + (
         "SELECT COUNT(DISTINCT CASE WHEN depth = 1 THEN stanza_id END), COUNT(DISTINCT stanza_id) "
         "FROM down WHERE depth > 0"
     )
     if roots:
-        sql += " AND stanza_id NOT IN :roots"
-    row = (await session.execute(_statement(sql, roots), params)).one()
+        sql += " AND stanza_id <> ALL(:roots)"
+    (row,) = await reader.rows(sql, params)
     return DescendantCounts(int(row[0] or 0), int(row[1] or 0))

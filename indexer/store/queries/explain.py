@@ -12,19 +12,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from indexer.lineage.distribution import BaseDistribution, ChainNode
 from indexer.lineage.siblings import display_name, has_version_key, sibling_key
 from indexer.lineage.variants import classify_c_library, classify_variant
-from indexer.store.models import Build, HubImage, Stanza, Tag
 from indexer.store.queries.bases import base_distributions
 from indexer.store.queries.builds import registry_builds
 from indexer.store.queries.chains import ancestor_chains
 from indexer.store.queries.descendants import DescendantCounts, descendant_counts
-from indexer.store.queries.lookup import answering_stanzas, builds_by_stanza, resolve_tag
-from indexer.store.queries.show import PRIMARY_ARCH, iso
+from indexer.store.queries.lookup import (
+    STANZA_COLUMNS,
+    BuildRow,
+    StanzaRow,
+    answering_stanzas,
+    builds_by_stanza,
+    resolve_tag,
+)
+from indexer.store.queries.show import PRIMARY_ARCH
+from indexer.store.read import Reader
+from indexer.store.read.values import iso, time_value
 
 __all__ = ["ExplainView", "PlatformFacts", "SiblingView", "explain_tag"]
 
@@ -140,72 +145,63 @@ class _HubTag:
     image_digests: dict[str, str]
 
 
-def _primary(builds: Sequence[Build]) -> Build | None:
+def _primary(builds: Sequence[BuildRow]) -> BuildRow | None:
     return next((b for b in builds if b.architecture == PRIMARY_ARCH), None) or (
         builds[0] if builds else None
     )
 
 
-async def _hub_tags(
-    session: AsyncSession, repository_id: int, names: Sequence[str]
-) -> dict[str, _HubTag]:
+async def _hub_tags(reader: Reader, repository_id: int, names: Sequence[str]) -> dict[str, _HubTag]:
     """Hub facts of the tags ``names`` of one repository, by name (tags without a digest left out)."""
-    tags = (
-        await session.execute(
-            select(Tag.id, Tag.name, Tag.digest, Tag.last_updated).where(
-                Tag.repository_id == repository_id,
-                Tag.name.in_(sorted(set(names))),
-                Tag.digest.is_not(None),
-            )
-        )
-    ).all()
+    tags = await reader.rows(
+        "SELECT id, name, digest, last_updated FROM tags"
+        " WHERE repository_id = :repository_id AND name = ANY(:names) AND digest IS NOT NULL",
+        {"repository_id": repository_id, "names": sorted(set(names))},
+    )
     by_id = {tag_id: name for tag_id, name, _, _ in tags}
     sizes: dict[int, dict[str, int | None]] = {tag_id: {} for tag_id in by_id}
     digests: dict[int, dict[str, str]] = {tag_id: {} for tag_id in by_id}
     if by_id:
-        images = (
-            await session.execute(
-                select(HubImage.tag_id, HubImage.bashbrew_arch, HubImage.size, HubImage.digest)
-                .where(HubImage.tag_id.in_(list(by_id)))
-                .order_by(HubImage.tag_id, HubImage.bashbrew_arch, HubImage.digest)
-            )
-        ).all()
+        images = await reader.rows(
+            "SELECT tag_id, bashbrew_arch, size, digest FROM hub_images"
+            " WHERE tag_id = ANY(:tag_ids) ORDER BY tag_id, bashbrew_arch, digest",
+            {"tag_ids": list(by_id)},
+        )
         for tag_id, arch, size, digest in images:
             sizes[tag_id].setdefault(arch, size)
             digests[tag_id].setdefault(arch, digest)
     return {
-        name: _HubTag(tag_id, digest, iso(updated), sizes[tag_id], digests[tag_id])
+        name: _HubTag(tag_id, digest, iso(time_value(updated)), sizes[tag_id], digests[tag_id])
         for tag_id, name, digest, updated in tags
     }
 
 
-def _facts_tag(stanza: Stanza, hub: dict[str, _HubTag]) -> _HubTag | None:
+def _facts_tag(stanza: StanzaRow, hub: dict[str, _HubTag]) -> _HubTag | None:
     """The Hub facts of a stanza: from its first Tag the Hub knows (Tags are one image)."""
     return next((hub[name] for name in stanza.tags if name in hub), None)
 
 
 async def _sibling_stanzas(
-    session: AsyncSession, repository_id: int, key: str, own_ids: set[int]
-) -> list[tuple[Stanza, str]]:
+    reader: Reader, repository_id: int, key: str, own_ids: set[int]
+) -> list[tuple[StanzaRow, str]]:
     """Maintained stanzas of the repository with a name of version ``key``, with that name."""
-    stanzas = (
-        await session.scalars(
-            select(Stanza)
-            .where(Stanza.repository_id == repository_id, Stanza.maintained.is_(True))
-            .order_by(Stanza.position)
+    stanzas = [
+        StanzaRow.from_row(row)
+        for row in await reader.rows(
+            f"SELECT {STANZA_COLUMNS} FROM stanzas s"
+            " WHERE s.repository_id = :repository_id AND s.maintained ORDER BY s.position",
+            {"repository_id": repository_id},
         )
-    ).all()
+    ]
     shared = sorted({name for s in stanzas for name in s.shared_tags if has_version_key(name, key)})
     owner = dict(
-        (
-            await session.execute(
-                select(Tag.name, Tag.stanza_id).where(
-                    Tag.repository_id == repository_id, Tag.name.in_(shared)
-                )
-            )
-        ).all()
+        await reader.rows(
+            "SELECT name, stanza_id FROM tags WHERE repository_id = :repository_id"
+            " AND name = ANY(:names)",
+            {"repository_id": repository_id, "names": shared},
+        )
     )
-    result: list[tuple[Stanza, str]] = []
+    result: list[tuple[StanzaRow, str]] = []
     for stanza in stanzas:
         owned = [*stanza.tags, *(n for n in stanza.shared_tags if owner.get(n) == stanza.id)]
         name = display_name(owned, key)
@@ -217,24 +213,24 @@ async def _sibling_stanzas(
 
 
 async def _siblings(
-    session: AsyncSession,
+    reader: Reader,
     repository: str,
     repository_id: int,
     key: str,
     own_ids: set[int],
 ) -> list[SiblingView]:
-    found = await _sibling_stanzas(session, repository_id, key, own_ids)
+    found = await _sibling_stanzas(reader, repository_id, key, own_ids)
     stanzas = [stanza for stanza, _ in found]
-    builds = await builds_by_stanza(session, stanzas)
+    builds = await builds_by_stanza(reader, stanzas)
     primary = {s.id: b for s in stanzas if (b := _primary(builds[s.id])) is not None}
-    chains = await ancestor_chains(session, [b.id for b in primary.values()])
+    chains = await ancestor_chains(reader, [b.id for b in primary.values()])
     own_nodes = {
         build.id: ChainNode(f"{repository}:{stanza.canonical_tag}", tuple(stanza.tags))
         for stanza in stanzas
         if (build := primary.get(stanza.id)) is not None
     }
-    bases = await base_distributions(session, own_nodes, chains)
-    hub = await _hub_tags(session, repository_id, [n for s in stanzas for n in s.tags])
+    bases = await base_distributions(reader, own_nodes, chains)
+    hub = await _hub_tags(reader, repository_id, [n for s in stanzas for n in s.tags])
     result = []
     for stanza, name in found:
         build = primary.get(stanza.id)
@@ -256,24 +252,24 @@ async def _siblings(
     return result
 
 
-async def explain_tag(session: AsyncSession, ref: str) -> ExplainView:
+async def explain_tag(reader: Reader, ref: str) -> ExplainView:
     """The answer of ``indexer explain REF``."""
-    resolved = await resolve_tag(session, ref)
-    stanzas = await answering_stanzas(session, resolved)
-    builds = await builds_by_stanza(session, stanzas)
+    resolved = await resolve_tag(reader, ref)
+    stanzas = await answering_stanzas(reader, resolved)
+    builds = await builds_by_stanza(reader, stanzas)
     all_builds = [(stanza, build) for stanza in stanzas for build in builds[stanza.id]]
-    chains = await ancestor_chains(session, [build.id for _, build in all_builds])
+    chains = await ancestor_chains(reader, [build.id for _, build in all_builds])
     own_nodes = {
         build.id: ChainNode(f"{resolved.repository}:{stanza.canonical_tag}", tuple(stanza.tags))
         for stanza, build in all_builds
     }
-    bases = await base_distributions(session, own_nodes, chains)
+    bases = await base_distributions(reader, own_nodes, chains)
     hub = await _hub_tags(
-        session,
+        reader,
         resolved.repository_id,
         [resolved.tag, *(name for stanza in stanzas for name in stanza.tags)],
     )
-    registry = await registry_builds(session, resolved.repository, resolved.tag)
+    registry = await registry_builds(reader, resolved.repository, resolved.tag)
     platforms = []
     for stanza, build in all_builds:
         facts = _facts_tag(stanza, hub)
@@ -319,11 +315,11 @@ async def explain_tag(session: AsyncSession, ref: str) -> ExplainView:
         last_updated=asked_hub.last_updated if asked_hub else None,
         platforms=platforms,
         built_on_by=await descendant_counts(
-            session, roots, tag_id=None if roots else resolved.tag_id
+            reader, roots, tag_id=None if roots else resolved.tag_id
         ),
         version=key,
         siblings=await _siblings(
-            session, resolved.repository, resolved.repository_id, key, set(roots)
+            reader, resolved.repository, resolved.repository_id, key, set(roots)
         )
         if own
         else [],

@@ -6,13 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from sqlalchemy import select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from indexer.errors import ImageReferenceError
 from indexer.lineage.graph import GraphNode, LineageGraph, NodeKind
 from indexer.refs import SCRATCH, parse_ref
-from indexer.store.models import ImageRepository, Tag
 from indexer.store.queries.chains import UNRESOLVED, Chain, ancestor_chains
 from indexer.store.queries.descendants import descendant_builds
 from indexer.store.queries.lookup import (
@@ -23,6 +19,7 @@ from indexer.store.queries.lookup import (
     resolve_tag,
     stanza_summaries,
 )
+from indexer.store.read import Reader
 
 __all__ = ["lineage_graph"]
 
@@ -51,7 +48,7 @@ def _leaf_kind(ref: str) -> NodeKind:
     return NodeKind.UNINDEXED if parsed.is_official else NodeKind.EXTERNAL
 
 
-async def _leaf_stanzas(session: AsyncSession, refs: Sequence[str]) -> dict[str, int]:
+async def _leaf_stanzas(reader: Reader, refs: Sequence[str]) -> dict[str, int]:
     """Own stanzas of official leaf refs the index knows (a Hub tag without that architecture)."""
     keys: dict[tuple[str, str], str] = {}
     for ref in refs:
@@ -60,19 +57,19 @@ async def _leaf_stanzas(session: AsyncSession, refs: Sequence[str]) -> dict[str,
             keys[(parsed.repository, parsed.tag)] = ref
     if not keys:
         return {}
-    rows = (
-        await session.execute(
-            select(ImageRepository.name, Tag.name, Tag.stanza_id)
-            .join(Tag, Tag.repository_id == ImageRepository.id)
-            .where(
-                tuple_(ImageRepository.name, Tag.name).in_(list(keys)), Tag.stanza_id.is_not(None)
-            )
-        )
-    ).all()
+    rows = await reader.rows(
+        "SELECT r.name, t.name, t.stanza_id FROM image_repositories r"
+        " JOIN tags t ON t.repository_id = r.id"
+        " WHERE r.name = ANY(:repositories) AND t.name = ANY(:tags) AND t.stanza_id IS NOT NULL",
+        {
+            "repositories": sorted({repository for repository, _ in keys}),
+            "tags": sorted({tag for _, tag in keys}),
+        },
+    )
     return {
         keys[(repository, tag)]: stanza_id
         for repository, tag, stanza_id in rows
-        if stanza_id is not None
+        if stanza_id is not None and (repository, tag) in keys
     }
 
 
@@ -113,17 +110,17 @@ class _Builder:
 
 
 async def _ancestors_graph(
-    session: AsyncSession, resolved: ResolvedTag, roots: Sequence[int]
+    reader: Reader, resolved: ResolvedTag, roots: Sequence[int]
 ) -> LineageGraph:
-    stanzas = [s for s in await answering_stanzas(session, resolved) if s.id in set(roots)]
-    builds = await builds_by_stanza(session, stanzas)
+    stanzas = [s for s in await answering_stanzas(reader, resolved) if s.id in set(roots)]
+    builds = await builds_by_stanza(reader, stanzas)
     seeds = {build.id: stanza.id for stanza in stanzas for build in builds[stanza.id]}
-    chains: dict[int, Chain] = await ancestor_chains(session, list(seeds))
+    chains: dict[int, Chain] = await ancestor_chains(reader, list(seeds))
     leaves = [link.ref for c in chains.values() for link in c.links if link.stanza_id is None]
-    leaf_stanzas = await _leaf_stanzas(session, leaves)
+    leaf_stanzas = await _leaf_stanzas(reader, leaves)
     ids = {*roots, *leaf_stanzas.values()}
     ids.update(link.stanza_id for c in chains.values() for link in c.links if link.stanza_id)
-    builder = _Builder(await stanza_summaries(session, list(ids)))
+    builder = _Builder(await stanza_summaries(reader, list(ids)))
     builder.roots(roots, resolved.tag)
     for build_id, stanza_id in seeds.items():
         chain = chains.get(build_id)
@@ -145,11 +142,11 @@ async def _ancestors_graph(
 
 
 async def _descendants_graph(
-    session: AsyncSession, resolved: ResolvedTag, roots: Sequence[int]
+    reader: Reader, resolved: ResolvedTag, roots: Sequence[int]
 ) -> LineageGraph:
-    rows = await descendant_builds(session, roots, tag_id=None if roots else resolved.tag_id)
+    rows = await descendant_builds(reader, roots, tag_id=None if roots else resolved.tag_id)
     ids = {*roots, *(row.stanza_id for row in rows)}
-    builder = _Builder(await stanza_summaries(session, list(ids)), all_architectures=True)
+    builder = _Builder(await stanza_summaries(reader, list(ids)), all_architectures=True)
     builder.roots(roots, resolved.tag)
     tag_node = f"{resolved.repository}:{resolved.tag}"
     if not roots:
@@ -160,17 +157,15 @@ async def _descendants_graph(
     return builder.graph
 
 
-async def lineage_graph(
-    session: AsyncSession, ref: str, *, descendants: bool = False
-) -> LineageGraph:
+async def lineage_graph(reader: Reader, ref: str, *, descendants: bool = False) -> LineageGraph:
     """The ancestors of REF (every architecture), or with ``descendants`` the images built on it."""
-    resolved = await resolve_tag(session, ref)
-    roots = [stanza.id for stanza in await answering_stanzas(session, resolved)]
+    resolved = await resolve_tag(reader, ref)
+    roots = [stanza.id for stanza in await answering_stanzas(reader, resolved)]
     if descendants:
-        return await _descendants_graph(session, resolved, roots)
+        return await _descendants_graph(reader, resolved, roots)
     if not roots:
         graph = LineageGraph()
         name = f"{resolved.repository}:{resolved.tag}"
         graph.add_node(GraphNode(name, name, NodeKind.IMAGE, focus=True))
         return graph
-    return await _ancestors_graph(session, resolved, roots)
+    return await _ancestors_graph(reader, resolved, roots)

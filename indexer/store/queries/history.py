@@ -17,13 +17,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from indexer.lineage.history import DigestInterval, interval_at
-from indexer.store.models import SyncError, SyncRun, Tag, TagHistory
 from indexer.store.queries.lookup import resolve_tag
-from indexer.store.queries.show import iso
+from indexer.store.read import Reader
+from indexer.store.read.values import iso, json_value, stored_time, time_value
 
 __all__ = ["CONFIRMING_STATUSES", "HistoryView", "latest_confirmation", "tag_history"]
 
@@ -59,59 +56,54 @@ def _covers(only: Any, repository: str) -> bool:
     return only is None or (isinstance(only, list) and repository in only)
 
 
-def _hub_page_failed(repository: str) -> Any:
-    """The run recorded a ``hub-page`` error for ``repository`` (by name or page URL)."""
-    return (
-        select(SyncError.id)
-        .where(
-            SyncError.run_id == SyncRun.id,
-            SyncError.item_kind == "hub-page",
-            or_(
-                SyncError.item == repository,
-                SyncError.item.like(f"%/repositories/{repository}/tags%"),
-            ),
-        )
-        .exists()
-    )
+#: the runs that confirm a repository's tags, newest first: finished ok/partial runs that
+#: recorded no ``hub-page`` error for it (by name or page URL)
+_CONFIRMING_RUNS = f"""
+SELECT r.started_at, r.only FROM sync_runs r
+WHERE r.status IN ({", ".join(f"'{status}'" for status in CONFIRMING_STATUSES)})
+  AND r.finished_at IS NOT NULL
+  AND NOT EXISTS (
+      SELECT 1 FROM sync_errors e
+      WHERE e.run_id = r.id AND e.item_kind = 'hub-page'
+        AND (e.item = :repository OR e.item LIKE :page_pattern))
+ORDER BY r.started_at DESC
+"""
 
 
-async def latest_confirmation(session: AsyncSession, repository: str) -> datetime | None:
+async def latest_confirmation(reader: Reader, repository: str) -> datetime | None:
     """Start of the latest finished ok/partial run that covered ``repository`` and paged
     its Hub tags without error."""
-    runs = await session.execute(
-        select(SyncRun.started_at, SyncRun.only)
-        .where(
-            SyncRun.status.in_(CONFIRMING_STATUSES),
-            SyncRun.finished_at.is_not(None),
-            ~_hub_page_failed(repository),
-        )
-        .order_by(SyncRun.started_at.desc())
+    runs = await reader.rows(
+        _CONFIRMING_RUNS,
+        {"repository": repository, "page_pattern": f"%/repositories/{repository}/tags%"},
     )
     for started_at, only in runs:
-        if _covers(only, repository):
-            return started_at
+        if _covers(json_value(only), repository):
+            return time_value(started_at)
     return None
 
 
-async def tag_history(
-    session: AsyncSession, ref: str, *, at: datetime | None = None
-) -> HistoryView:
+async def tag_history(reader: Reader, ref: str, *, at: datetime | None = None) -> HistoryView:
     """The digest intervals of REF, with a truthful ``last_seen`` for the current one."""
-    resolved = await resolve_tag(session, ref)
-    removed_at = await session.scalar(select(Tag.removed_at).where(Tag.id == resolved.tag_id))
-    rows = (
-        await session.execute(
-            select(TagHistory.digest, TagHistory.first_seen, TagHistory.last_seen)
-            .where(TagHistory.tag_id == resolved.tag_id)
-            .order_by(TagHistory.first_seen)
-        )
-    ).all()
-    intervals = [DigestInterval(digest, first, last) for digest, first, last in rows]
+    resolved = await resolve_tag(reader, ref)
+    ((stored_removed_at,),) = await reader.rows(
+        "SELECT removed_at FROM tags WHERE id = :tag_id", {"tag_id": resolved.tag_id}
+    )
+    removed_at = time_value(stored_removed_at)
+    rows = await reader.rows(
+        "SELECT digest, first_seen, last_seen FROM tag_history WHERE tag_id = :tag_id"
+        " ORDER BY first_seen",
+        {"tag_id": resolved.tag_id},
+    )
+    intervals = [
+        DigestInterval(digest, stored_time(first), stored_time(last))
+        for digest, first, last in rows
+    ]
     if intervals and removed_at is not None:
         newest = intervals[-1]
         intervals[-1] = replace(newest, last_seen=max(newest.last_seen, removed_at))
     elif intervals:
-        confirmed = await latest_confirmation(session, resolved.repository)
+        confirmed = await latest_confirmation(reader, resolved.repository)
         newest = intervals[-1]
         last_seen = max(newest.last_seen, confirmed) if confirmed else newest.last_seen
         intervals[-1] = replace(newest, last_seen=last_seen, current=True)

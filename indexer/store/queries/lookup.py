@@ -11,16 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from sqlalchemy import case, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
 from indexer.errors import NotIndexedError
 from indexer.refs import ImageRef, parse_ref
-from indexer.store.models import Build, ImageRepository, Stanza, StanzaTag, Tag
+from indexer.store.read import Reader
+from indexer.store.read.values import flag, json_value
 
 __all__ = [
+    "BUILD_COLUMNS",
+    "STANZA_COLUMNS",
+    "BuildRow",
     "ResolvedTag",
+    "StanzaRow",
     "StanzaSummary",
     "answering_stanzas",
     "answering_stanzas_with_builds",
@@ -42,6 +45,84 @@ class ResolvedTag:
     maintained: bool
 
 
+#: the columns of a :class:`StanzaRow`, of ``stanzas s``
+STANZA_COLUMNS = (
+    "s.id, s.canonical_tag, s.position, s.tags, s.shared_tags, s.architectures,"
+    " s.constraints, s.maintained"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StanzaRow:
+    """One stanza of a library file, as the queries read it."""
+
+    id: int
+    canonical_tag: str
+    position: int
+    tags: tuple[str, ...]
+    shared_tags: tuple[str, ...]
+    architectures: tuple[str, ...]
+    constraints: tuple[str, ...]
+    maintained: bool
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> StanzaRow:
+        return cls(
+            row[0],
+            row[1],
+            row[2],
+            tuple(json_value(row[3])),
+            tuple(json_value(row[4])),
+            tuple(json_value(row[5])),
+            tuple(json_value(row[6])),
+            flag(row[7]),
+        )
+
+
+#: the columns of a :class:`BuildRow`, of ``builds b``
+BUILD_COLUMNS = (
+    "b.id, b.stanza_id, b.architecture, b.git_repo, b.git_commit, b.directory, b.file,"
+    " b.builder, b.parent_ref, b.froms, b.error, b.warnings"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildRow:
+    """One architecture of one stanza: where it is built from and what it is built on."""
+
+    id: int
+    stanza_id: int
+    architecture: str
+    git_repo: str
+    git_commit: str
+    directory: str
+    file: str
+    builder: str | None
+    parent_ref: str | None
+    froms: list[str] | None
+    error: str | None
+    warnings: list[dict[str, Any]]
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> BuildRow:
+        build_id, stanza_id, architecture, git_repo, git_commit, directory, file = row[:7]
+        builder, parent_ref, froms, error, warnings = row[7:12]
+        return cls(
+            build_id,
+            stanza_id,
+            architecture,
+            git_repo,
+            git_commit,
+            directory,
+            file,
+            builder,
+            parent_ref,
+            json_value(froms),
+            error,
+            json_value(warnings) or [],
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class StanzaSummary:
     """The names of one stanza, enough to draw or list it."""
@@ -58,133 +139,136 @@ class StanzaSummary:
         return f"{self.repository}:{self.canonical_tag}"
 
 
-async def _tag_by_digest(session: AsyncSession, ref: ImageRef) -> str:
+_TAG_BY_DIGEST = """
+SELECT t.name FROM tags t
+JOIN image_repositories r ON r.id = t.repository_id
+WHERE r.name = :repository AND t.digest = :digest
+ORDER BY t.maintained DESC,
+         CASE WHEN t.name = (SELECT s.canonical_tag FROM stanzas s WHERE s.id = t.stanza_id)
+              THEN 0 ELSE 1 END,
+         length(t.name), t.name
+LIMIT 1
+"""
+
+_RESOLVE = """
+SELECT r.id, t.id, t.stanza_id, t.maintained FROM image_repositories r
+JOIN tags t ON t.repository_id = r.id
+WHERE r.name = :repository AND t.name = :tag
+"""
+
+
+async def _tag_by_digest(reader: Reader, ref: ImageRef) -> str:
     """The tag of ``ref.repository`` whose index digest is ``ref.digest`` (maintained first)."""
-    own_stanza_tag = select(Stanza.canonical_tag).where(Stanza.id == Tag.stanza_id)
-    name = await session.scalar(
-        select(Tag.name)
-        .join(ImageRepository, ImageRepository.id == Tag.repository_id)
-        .where(ImageRepository.name == ref.repository, Tag.digest == ref.digest)
-        .order_by(
-            Tag.maintained.desc(),
-            case((Tag.name == own_stanza_tag.scalar_subquery(), 0), else_=1),
-            func.length(Tag.name),
-            Tag.name,
-        )
-        .limit(1)
-    )
-    if name is None:
+    rows = await reader.rows(_TAG_BY_DIGEST, {"repository": ref.repository, "digest": ref.digest})
+    if not rows:
         raise NotIndexedError(f"no indexed tag of {ref.repository} points at {ref.digest}")
+    name: str = rows[0][0]
     return name
 
 
-async def resolve_tag(session: AsyncSession, ref: str) -> ResolvedTag:
+async def resolve_tag(reader: Reader, ref: str) -> ResolvedTag:
     """Resolve any REF form Docker accepts to an indexed tag, or raise NotIndexedError."""
     parsed = parse_ref(ref)
-    tag = parsed.tag if parsed.tag is not None else await _tag_by_digest(session, parsed)
-    row = (
-        await session.execute(
-            select(ImageRepository.id, Tag.id, Tag.stanza_id, Tag.maintained)
-            .join(Tag, Tag.repository_id == ImageRepository.id)
-            .where(ImageRepository.name == parsed.repository, Tag.name == tag)
-        )
-    ).first()
-    if row is None:
+    tag = parsed.tag if parsed.tag is not None else await _tag_by_digest(reader, parsed)
+    rows = await reader.rows(_RESOLVE, {"repository": parsed.repository, "tag": tag})
+    if not rows:
         raise NotIndexedError(f"{parsed.repository}:{tag} is not indexed")
-    repository_id, tag_id, stanza_id, maintained = row
-    return ResolvedTag(parsed.repository, repository_id, tag, tag_id, stanza_id, bool(maintained))
+    repository_id, tag_id, stanza_id, maintained = rows[0]
+    return ResolvedTag(parsed.repository, repository_id, tag, tag_id, stanza_id, flag(maintained))
 
 
-def _answering_order(stanzas: Sequence[Stanza], resolved: ResolvedTag) -> list[Stanza]:
+def _answering_order(stanzas: Sequence[StanzaRow], resolved: ResolvedTag) -> list[StanzaRow]:
     own = [stanza for stanza in stanzas if stanza.id == resolved.stanza_id]
     others = [s for s in stanzas if s.id != resolved.stanza_id and s.maintained]
     return own + others
 
 
-async def answering_stanzas(session: AsyncSession, resolved: ResolvedTag) -> list[Stanza]:
+async def answering_stanzas(reader: Reader, resolved: ResolvedTag) -> list[StanzaRow]:
     """The stanzas a tag answers with: its own first, then every other maintained one listing it.
 
     A SharedTag such as ``python:3.12`` lists the Linux stanza and each Windows
     stanza; a plain Tag lists one.
     """
-    stanzas = (
-        await session.scalars(
-            select(Stanza)
-            .join(StanzaTag, StanzaTag.stanza_id == Stanza.id)
-            .where(StanzaTag.tag_id == resolved.tag_id)
-            .order_by(Stanza.position, Stanza.id)
-        )
-    ).all()
-    return _answering_order(stanzas, resolved)
+    rows = await reader.rows(
+        f"SELECT {STANZA_COLUMNS} FROM stanzas s"
+        " JOIN stanza_tags st ON st.stanza_id = s.id"
+        " WHERE st.tag_id = :tag_id ORDER BY s.position, s.id",
+        {"tag_id": resolved.tag_id},
+    )
+    return _answering_order([StanzaRow.from_row(row) for row in rows], resolved)
 
 
-def _arch_sorted(stanza: Stanza, builds: list[Build]) -> list[Build]:
+def _arch_sorted(stanza: StanzaRow, builds: list[BuildRow]) -> list[BuildRow]:
     order = {arch: index for index, arch in enumerate(stanza.architectures)}
     return sorted(builds, key=lambda b: (order.get(b.architecture, len(order)), b.architecture))
 
 
 async def answering_stanzas_with_builds(
-    session: AsyncSession, resolved: ResolvedTag
-) -> tuple[list[Stanza], dict[int, list[Build]]]:
+    reader: Reader, resolved: ResolvedTag
+) -> tuple[list[StanzaRow], dict[int, list[BuildRow]]]:
     """:func:`answering_stanzas` and their builds (as :func:`builds_by_stanza`), in one query."""
-    rows = (
-        await session.execute(
-            select(Stanza, Build)
-            .join(StanzaTag, StanzaTag.stanza_id == Stanza.id)
-            .outerjoin(Build, Build.stanza_id == Stanza.id)
-            .where(StanzaTag.tag_id == resolved.tag_id)
-            .order_by(Stanza.position, Stanza.id)
-        )
-    ).all()
-    stanzas: dict[int, Stanza] = {}
-    builds: dict[int, list[Build]] = {}
-    for stanza, build in rows:
-        stanzas.setdefault(stanza.id, stanza)
-        builds.setdefault(stanza.id, [])
-        if build is not None:
-            builds[stanza.id].append(build)
+    rows = await reader.rows(
+        f"SELECT {STANZA_COLUMNS}, {BUILD_COLUMNS} FROM stanzas s"
+        " JOIN stanza_tags st ON st.stanza_id = s.id"
+        " LEFT JOIN builds b ON b.stanza_id = s.id"
+        " WHERE st.tag_id = :tag_id ORDER BY s.position, s.id",
+        {"tag_id": resolved.tag_id},
+    )
+    width = STANZA_COLUMNS.count(",") + 1
+    stanzas: dict[int, StanzaRow] = {}
+    builds: dict[int, list[BuildRow]] = {}
+    for row in rows:
+        stanza_id = row[0]
+        if stanza_id not in stanzas:
+            stanzas[stanza_id] = StanzaRow.from_row(row[:width])
+            builds[stanza_id] = []
+        if row[width] is not None:
+            builds[stanza_id].append(BuildRow.from_row(row[width:]))
     ordered = _answering_order(list(stanzas.values()), resolved)
     return ordered, {s.id: _arch_sorted(s, builds[s.id]) for s in ordered}
 
 
 async def builds_by_stanza(
-    session: AsyncSession, stanzas: Sequence[Stanza]
-) -> dict[int, list[Build]]:
+    reader: Reader, stanzas: Sequence[StanzaRow]
+) -> dict[int, list[BuildRow]]:
     """The builds of each stanza, in the order of its ``Architectures``."""
-    result: dict[int, list[Build]] = {stanza.id: [] for stanza in stanzas}
+    result: dict[int, list[BuildRow]] = {stanza.id: [] for stanza in stanzas}
     if not stanzas:
         return result
-    builds = (await session.scalars(select(Build).where(Build.stanza_id.in_(list(result))))).all()
-    for build in builds:
+    rows = await reader.rows(
+        f"SELECT {BUILD_COLUMNS} FROM builds b WHERE b.stanza_id = ANY(:stanza_ids)",
+        {"stanza_ids": list(result)},
+    )
+    for row in rows:
+        build = BuildRow.from_row(row)
         result[build.stanza_id].append(build)
     return {stanza.id: _arch_sorted(stanza, result[stanza.id]) for stanza in stanzas}
 
 
-#: stanza ids per ``IN`` list (both backends allow over 32,000 bound parameters)
+#: stanza ids per list parameter (SQLite allows 32,766 bound parameters)
 SUMMARY_CHUNK = 5000
 
+_SUMMARIES = """
+SELECT s.id, r.name, s.canonical_tag, s.tags, s.position, s.architectures
+FROM stanzas s
+JOIN image_repositories r ON r.id = s.repository_id
+WHERE s.id = ANY(:stanza_ids)
+"""
 
-async def stanza_summaries(
-    session: AsyncSession, stanza_ids: Sequence[int]
-) -> dict[int, StanzaSummary]:
+
+async def stanza_summaries(reader: Reader, stanza_ids: Sequence[int]) -> dict[int, StanzaSummary]:
     """Names of the stanzas ``stanza_ids`` (any that do not exist are left out)."""
     wanted = sorted(set(stanza_ids))
     result: dict[int, StanzaSummary] = {}
     for start in range(0, len(wanted), SUMMARY_CHUNK):
-        rows = await session.execute(
-            select(
-                Stanza.id,
-                ImageRepository.name,
-                Stanza.canonical_tag,
-                Stanza.tags,
-                Stanza.position,
-                Stanza.architectures,
-            )
-            .join(ImageRepository, ImageRepository.id == Stanza.repository_id)
-            .where(Stanza.id.in_(wanted[start : start + SUMMARY_CHUNK]))
-        )
+        rows = await reader.rows(_SUMMARIES, {"stanza_ids": wanted[start : start + SUMMARY_CHUNK]})
         for stanza_id, repository, canonical_tag, tags, position, arches in rows:
             result[stanza_id] = StanzaSummary(
-                stanza_id, repository, canonical_tag, tuple(tags), position, tuple(arches)
+                stanza_id,
+                repository,
+                canonical_tag,
+                tuple(json_value(tags)),
+                position,
+                tuple(json_value(arches)),
             )
     return result

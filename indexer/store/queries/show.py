@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from indexer.store.models import Build, HubImage, Stanza, Tag
 from indexer.store.queries.builds import RegistryBuild, registry_builds
 from indexer.store.queries.chains import Chain, ancestor_chains
-from indexer.store.queries.lookup import answering_stanzas_with_builds, resolve_tag
+from indexer.store.queries.lookup import (
+    BuildRow,
+    StanzaRow,
+    answering_stanzas_with_builds,
+    resolve_tag,
+)
+from indexer.store.read import Reader
+from indexer.store.read.values import iso, time_value
 
-__all__ = ["PRIMARY_ARCH", "PlatformInfo", "TagView", "hub_facts", "iso", "show_tag"]
+__all__ = ["PRIMARY_ARCH", "PlatformInfo", "TagView", "hub_facts", "show_tag"]
 
 #: the architecture whose chain is "the" ancestors of a tag (else its first architecture)
 PRIMARY_ARCH = "amd64"
-
-
-def iso(value: datetime | None) -> str | None:
-    """``2026-11-01T03:00:00Z`` (None stays None)."""
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +101,7 @@ class TagView:
 
 
 def _platform(
-    stanza: Stanza, build: Build, chain: Chain | None, registry: RegistryBuild | None
+    stanza: StanzaRow, build: BuildRow, chain: Chain | None, registry: RegistryBuild | None
 ) -> PlatformInfo:
     return PlatformInfo(
         architecture=build.architecture,
@@ -125,54 +122,67 @@ def _platform(
     )
 
 
-async def hub_facts(session: AsyncSession, tag_id: int) -> dict[str, Any] | None:
+_HUB_FACTS = """
+SELECT t.digest, t.media_type, t.last_updated, t.tag_status, t.removed_at,
+       i.id, i.architecture, i.os, i.variant, i.bashbrew_arch, i.digest, i.size, i.last_pushed
+FROM tags t
+LEFT JOIN hub_images i ON i.tag_id = t.id
+WHERE t.id = :tag_id
+ORDER BY i.os, i.architecture, i.variant, i.digest
+"""
+
+
+async def hub_facts(reader: Reader, tag_id: int) -> dict[str, Any] | None:
     """The Hub's answer for one tag: index digest, last update, platform images with sizes."""
-    rows = (
-        await session.execute(
-            select(Tag, HubImage)
-            .outerjoin(HubImage, HubImage.tag_id == Tag.id)
-            .where(Tag.id == tag_id)
-            .order_by(HubImage.os, HubImage.architecture, HubImage.variant, HubImage.digest)
-        )
-    ).all()
-    if not rows or rows[0][0].digest is None:
+    rows = await reader.rows(_HUB_FACTS, {"tag_id": tag_id})
+    if not rows or rows[0][0] is None:
         return None
-    tag = rows[0][0]
-    images = [image for _, image in rows if image is not None]
+    digest, media_type, last_updated, status, removed_at = rows[0][:5]
     return {
-        "digest": tag.digest,
-        "media_type": tag.media_type,
-        "last_updated": iso(tag.last_updated),
-        "status": tag.tag_status,
-        "removed": tag.removed_at is not None,
+        "digest": digest,
+        "media_type": media_type,
+        "last_updated": iso(time_value(last_updated)),
+        "status": status,
+        "removed": removed_at is not None,
         "images": [
             {
-                "architecture": image.architecture,
-                "os": image.os,
-                "variant": image.variant,
-                "bashbrew_arch": image.bashbrew_arch,
-                "digest": image.digest,
-                "size": image.size,
-                "last_pushed": iso(image.last_pushed),
+                "architecture": architecture,
+                "os": os,
+                "variant": variant,
+                "bashbrew_arch": bashbrew_arch,
+                "digest": image_digest,
+                "size": size,
+                "last_pushed": iso(time_value(last_pushed)),
             }
-            for image in images
+            for (
+                *_,
+                image_id,
+                architecture,
+                os,
+                variant,
+                bashbrew_arch,
+                image_digest,
+                size,
+                last_pushed,
+            ) in rows
+            if image_id is not None
         ],
     }
 
 
-async def show_tag(session: AsyncSession, ref: str) -> TagView:
+async def show_tag(reader: Reader, ref: str) -> TagView:
     """The answer of ``indexer show REF``.
 
     A SharedTag answers with its own (first) stanza's names and lists the
     platforms of every stanza carrying it. ``ancestors`` is the amd64 chain, or
     the first architecture's when there is no amd64.
     """
-    resolved = await resolve_tag(session, ref)
-    stanzas, builds = await answering_stanzas_with_builds(session, resolved)
+    resolved = await resolve_tag(reader, ref)
+    stanzas, builds = await answering_stanzas_with_builds(reader, resolved)
     chains = await ancestor_chains(
-        session, [build.id for stanza_builds in builds.values() for build in stanza_builds]
+        reader, [build.id for stanza_builds in builds.values() for build in stanza_builds]
     )
-    registry = await registry_builds(session, resolved.repository, resolved.tag)
+    registry = await registry_builds(reader, resolved.repository, resolved.tag)
     platforms = [
         _platform(stanza, build, chains.get(build.id), registry.get(build.architecture))
         for stanza in stanzas
@@ -191,5 +201,5 @@ async def show_tag(session: AsyncSession, ref: str) -> TagView:
         platforms=platforms,
         ancestors=primary.ancestors if primary else [],
         ancestors_note=primary.ancestors_note if primary else None,
-        hub=await hub_facts(session, resolved.tag_id),
+        hub=await hub_facts(reader, resolved.tag_id),
     )
