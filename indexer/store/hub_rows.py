@@ -20,6 +20,7 @@ No ORM instance and no dict per row: the rows are tuples in the column orders be
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
@@ -168,6 +169,41 @@ ON CONFLICT (tag_id, first_seen) DO UPDATE SET digest = excluded.digest
 """
 
 
+#: the Hub's tables, analysed as a sync grows them (`_Growth`)
+_PG_ANALYZE = "ANALYZE tags, hub_images, tag_history"
+#: new tags after which the statistics are renewed the first time
+_ANALYZE_FIRST = 5000
+
+
+class _Growth:
+    """Tags one connection inserted since it last had the Hub's tables analysed.
+
+    A prepared statement's generic plan is made from the statistics of the moment: on a
+    fresh database, a table the sync is filling looks empty, and the page lookup by
+    name (`_PG_STORED`) kept scanning ``tags`` whole while it grew to hundreds of
+    thousands of rows. Analysing each time the new tags outnumber the table's size at
+    the last analysis (so a handful of times per large sync, none in a nightly run)
+    keeps the estimates true, and renews the plans made from them.
+    """
+
+    def __init__(self) -> None:
+        self.since = 0
+        self.threshold = _ANALYZE_FIRST
+
+    async def inserted(self, driver: Any, count: int) -> None:
+        self.since += count
+        if self.since >= self.threshold:
+            await driver.execute(_PG_ANALYZE)
+            rows = await driver.fetchval(
+                "SELECT reltuples FROM pg_class WHERE oid = 'tags'::regclass"
+            )
+            self.since, self.threshold = 0, max(_ANALYZE_FIRST, int(rows))
+
+
+#: per asyncpg connection (the writer's one, for the whole run)
+_GROWTH: weakref.WeakKeyDictionary[Any, _Growth] = weakref.WeakKeyDictionary()
+
+
 def _aware(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
@@ -219,6 +255,10 @@ class PostgresHubRows:
         )
         if inserted != len(tags):
             raise RuntimeError(f"{len(tags) - inserted} new tags were stored meanwhile")
+        growth = _GROWTH.get(driver)
+        if growth is None:
+            growth = _GROWTH[driver] = _Growth()
+        await growth.inserted(driver, inserted)
 
     async def update_tags(self, rows: list[tuple[Any, ...]], now: datetime) -> None:
         driver = await self._driver()
@@ -291,10 +331,8 @@ _UPSERT_HISTORY = _history.on_conflict_do_update(
 
 
 def _driver_rows(session: Session, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
-    """``sql``'s rows, run on the driver connection of ``session`` (a synchronous one)."""
-    driver = session.connection().connection.driver_connection
-    assert driver is not None
-    return list(driver.execute(sql, parameters))
+    """``sql``'s rows, as the driver runs it (no statement to compile, no result types)."""
+    return list(session.connection().exec_driver_sql(sql, parameters).all())
 
 
 def _stored_time(value: str | None) -> datetime | None:
