@@ -113,10 +113,18 @@ class _SyncSessionBridge:
 STORE_CACHE_KIB = 65536
 
 
+#: WAL pages after which a commit of a store thread copies the log into the database
+#: (SQLite's default is 1,000, 4 MiB: about every commit of a run of Hub pages, and each
+#: copied the index pages that every one of those commits touches again)
+STORE_CHECKPOINT_PAGES = 16384
+
+
 def _store_connection(dbapi_connection: Any, _record: Any) -> None:
-    """A store thread's SQLite connection: the common settings and a larger page cache."""
+    """A store thread's SQLite connection: the common settings, a larger page cache and
+    less frequent checkpoints."""
     configure_sqlite(dbapi_connection, _record)
     dbapi_connection.execute(f"PRAGMA cache_size=-{STORE_CACHE_KIB}")
+    dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={STORE_CHECKPOINT_PAGES}")
 
 
 def _sqlite_engine(url: URL) -> Engine:
