@@ -7,7 +7,6 @@ import asyncio
 import click
 
 from indexer.cli.context import CliContext, pass_cli
-from indexer.process import limit_malloc_arenas
 from indexer.schedule import production_sync, run_schedule
 
 __all__ = ["schedule_command"]
@@ -29,7 +28,6 @@ def schedule_command(cli: CliContext, run_now: bool) -> None:
     itself as interrupted (exit 0); a second signal cancels it (exit 130).
     """
     settings = cli.settings
-    limit_malloc_arenas()
     try:
         sync = production_sync()
     except ModuleNotFoundError as exc:

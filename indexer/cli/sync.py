@@ -12,7 +12,6 @@ import click
 from indexer.cli.context import CliContext, pass_cli
 from indexer.cli.database import run_with_database
 from indexer.cli.render import echo_json
-from indexer.process import limit_malloc_arenas
 from indexer.schedule.runner import run_locked_sync
 from indexer.settings import Settings
 from indexer.store.db import Database
@@ -72,7 +71,6 @@ def sync_command(
     is recorded interrupted (exit 0); a second one cancels it (130).
     """
     settings = cli.with_overrides(concurrency=concurrency)
-    limit_malloc_arenas()
 
     async def action(database: Database) -> SyncSummary:
         return await _locked_sync(
