@@ -28,7 +28,8 @@ For each backend it prints:
   second, the process' peak RSS (goal under 300 MB), and where the time went: start-up
   and finish (the process around the run), the stages (listing, fetching and writing
   up to the last write), within them decoding Hub pages and the writer thread's
-  transactions, and the final relinking of parents;
+  transactions, the indexes a first load builds after its rows, and the final relinking
+  of parents;
 - the no-change second sync: its requests by kind (goal: only the branch head and the
   Hub repository list) and rows written (every internal table except
   ``sync_runs``/``sync_errors``/``sync_state`` compared row by row; goal 0);
@@ -374,12 +375,14 @@ async def bench_postgres(
 def _breakdown(run: RunFigures) -> str:
     seconds = run.seconds
     stages = seconds.get("stages", 0.0)
+    indexing = seconds.get("indexing", 0.0)
     relinking = seconds.get("relinking", 0.0)
-    around = run.wall_seconds - stages - relinking
+    around = run.wall_seconds - stages - indexing - relinking
     return (
         f"start-up and finish {around:.2f}s, stages {stages:.2f}s "
         f"(decoding {seconds.get('decoding', 0.0):.2f}s, writing "
-        f"{seconds.get('writing', 0.0):.2f}s on the writer thread), relinking {relinking:.2f}s"
+        f"{seconds.get('writing', 0.0):.2f}s on the writer thread), indexing {indexing:.2f}s, "
+        f"relinking {relinking:.2f}s"
     )
 
 

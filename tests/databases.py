@@ -18,11 +18,14 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
 from indexer.store.db import Database
 from indexer.store.migrate import upgrade
+from indexer.store.models import Base
 
 __all__ = [
     "BACKENDS",
@@ -30,6 +33,7 @@ __all__ = [
     "fetch_rows",
     "migrated_sqlite_url",
     "postgres_admin_url",
+    "schema_diff",
 ]
 
 BACKENDS = ("sqlite", "postgresql")
@@ -42,6 +46,21 @@ async def fetch_rows(database_url: str, sql: str, **params: Any) -> list[tuple[A
     try:
         async with database.session() as session:
             return [tuple(row) for row in (await session.execute(text(sql), params)).all()]
+    finally:
+        await database.dispose()
+
+
+def _diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def schema_diff(database_url: str) -> list[Any]:
+    """How the database's schema differs from the models (tables, columns, indexes)."""
+    database = Database(database_url)
+    try:
+        async with database.engine.connect() as connection:
+            return await connection.run_sync(_diff)
     finally:
         await database.dispose()
 

@@ -51,6 +51,7 @@ from indexer.errors import (
     describe,
 )
 from indexer.settings import Settings
+from indexer.store.bulk_load import begin_load, end_load
 from indexer.store.db import Database
 from indexer.store.links import link_parents
 from indexer.store.models import ImageRepository
@@ -244,6 +245,7 @@ async def _stages_with(
 
     async def library_and_hub() -> None:
         started = time.perf_counter()
+        first_load = await ctx.writer.run_job(begin_load)
         flusher = asyncio.create_task(ctx.flush_errors_periodically())
         try:
             async with asyncio.TaskGroup() as stages:
@@ -259,11 +261,15 @@ async def _stages_with(
         seconds = ctx.tally.seconds
         seconds["stages"] = time.perf_counter() - started
         writing = ctx.writer.busy_seconds
+        if first_load:  # the indexes it dropped, each built at once (store.bulk_load)
+            await ctx.writer.run_job(end_load)
+        indexed = ctx.writer.busy_seconds
         # parent_tag_id follows library files and new tags, parent_stanza_id library
         # files and repositories no longer maintained: each such write marked the links
         # stale in its own transaction, so this also finishes a killed run's linking
         await ctx.writer.run_job(_link_parents_if_stale)
-        seconds["relinking"] = ctx.writer.busy_seconds - writing
+        seconds["relinking"] = ctx.writer.busy_seconds - indexed
+        seconds["indexing"] = indexed - writing
         seconds["writing"] = writing
         seconds["decoding"] = ctx.hub.decode_seconds + ctx.incremental_hub.decode_seconds
         if registry is not None and not ctx.stopping:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from indexer.store.models import Base
+from tests.databases import schema_diff
 
 CONTRACT_VIEWS = {
     "v_tags": ["repository", "tag", "canonical_tag", "maintained", "digest", "last_updated"],
@@ -74,30 +71,22 @@ CONTRACT_VIEWS = {
 }
 
 
-def _diff(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, Base.metadata))
-
-
-async def _inspect(url: str) -> tuple[list[Any], dict[str, list[str]]]:
+async def _view_columns(url: str) -> dict[str, list[str]]:
     engine = create_async_engine(url)
     try:
         async with engine.connect() as connection:
-            diff = await connection.run_sync(_diff)
             columns = {}
             for view in CONTRACT_VIEWS:
                 result = await connection.execute(text(f"SELECT * FROM {view} WHERE 1 = 0"))
                 columns[view] = list(result.keys())
-            return diff, columns
+            return columns
     finally:
         await engine.dispose()
 
 
 def test_migrated_schema_equals_models(database_url: str) -> None:
-    diff, _ = asyncio.run(_inspect(database_url))
-    assert diff == []
+    assert asyncio.run(schema_diff(database_url)) == []
 
 
 def test_contract_views_have_exactly_their_columns(database_url: str) -> None:
-    _, columns = asyncio.run(_inspect(database_url))
-    assert columns == CONTRACT_VIEWS
+    assert asyncio.run(_view_columns(database_url)) == CONTRACT_VIEWS
