@@ -32,6 +32,7 @@ __all__ = [
     "PostgresDatabases",
     "fetch_rows",
     "migrated_sqlite_url",
+    "missing_from_schema",
     "postgres_admin_url",
     "schema_diff",
 ]
@@ -53,6 +54,15 @@ async def fetch_rows(database_url: str, sql: str, **params: Any) -> list[tuple[A
 def _diff(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     return list(compare_metadata(context, Base.metadata))
+
+
+def missing_from_schema(diff: list[Any]) -> list[str]:
+    """Names of the models' indexes and foreign keys that a `schema_diff` says are missing."""
+    return sorted(
+        str(item[1].name)
+        for item in diff
+        if isinstance(item, tuple) and item[0] in ("add_index", "add_fk")
+    )
 
 
 async def schema_diff(database_url: str) -> list[Any]:
