@@ -5,12 +5,12 @@ which point at a new digest) and hands the rows, as tuples, to the loader of the
 session's backend:
 
 - **PostgreSQL** (`PostgresHubRows`): on the session's own asyncpg connection, inside
-  its transaction. New tags, their platform images and their history go in as arrays
-  through ``unnest``, in one statement (data-modifying CTEs: one round trip a page);
-  the platform images of changed tags by ``COPY`` (``copy_records_to_table``: their old
-  images are deleted first), the tags and history rows with one set-based ``UPDATE`` /
-  ``INSERT … ON CONFLICT`` per table. Every statement has fixed text (ids as ``= ANY($n)`` arrays),
-  so asyncpg prepares each once per connection.
+  its transaction. New tags take their ids from the tags' sequence (one statement for
+  a page), then they, their platform images and their history go in by ``COPY``
+  (``copy_records_to_table``); so do the platform images of changed tags (their old
+  images are deleted first), whose tags and history rows take one set-based ``UPDATE``
+  / ``INSERT … ON CONFLICT`` per table. Every statement has fixed text (ids as
+  ``= ANY($n)`` arrays), so asyncpg prepares each once per connection.
 - **SQLite** (`SqliteHubRows`): the driver's ``executemany`` on prepared statements
   (:mod:`indexer.store.driver_rows`), in the same transaction.
 
@@ -123,31 +123,9 @@ _PG_STORED = """
 SELECT name, id, digest, first_seen, removed_at FROM tags
 WHERE repository_id = $1 AND name = ANY($2::text[])
 """
-_PG_INSERT_NEW_TAGS = """
-WITH new_tags AS (
-    INSERT INTO tags (repository_id, name, maintained, digest, media_type, last_updated,
-                      tag_status, first_seen, last_seen)
-    SELECT $1, n, false, d, m, u, s, $7, $7
-    FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
-        AS r(n, d, m, u, s)
-    ON CONFLICT (repository_id, name) DO NOTHING
-    RETURNING id, name, digest
-), images AS (
-    INSERT INTO hub_images (tag_id, os, architecture, variant, bashbrew_arch, digest, size,
-                            status, last_pushed)
-    SELECT t.id, i.os, i.architecture, i.variant, i.bashbrew_arch, i.digest, i.size, i.status,
-           i.last_pushed
-    FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
-                $14::bigint[], $15::text[], $16::timestamptz[]) WITH ORDINALITY
-        AS i(tag, os, architecture, variant, bashbrew_arch, digest, size, status, last_pushed, n)
-    JOIN new_tags t ON t.name = i.tag
-    ORDER BY t.id, i.n
-), history AS (
-    INSERT INTO tag_history (tag_id, digest, first_seen, last_seen)
-    SELECT id, digest, $7, $7 FROM new_tags WHERE digest IS NOT NULL ORDER BY id
-    ON CONFLICT (tag_id, first_seen) DO UPDATE SET digest = excluded.digest
-)
-SELECT count(*) FROM new_tags
+#: ids for new tags, from the tags' own sequence (one round trip for a page's tags)
+_PG_NEW_TAG_IDS = """
+SELECT nextval(pg_get_serial_sequence('tags', 'id')) FROM generate_series(1, $1)
 """
 _PG_UPDATE_TAGS = """
 UPDATE tags SET digest = r.d, media_type = r.m, last_updated = r.u, tag_status = r.s,
@@ -246,19 +224,29 @@ class PostgresHubRows:
         images: list[tuple[Any, ...]],
     ) -> None:
         driver = await self._driver()
-        inserted = await driver.fetchval(
-            _PG_INSERT_NEW_TAGS,
-            repository_id,
-            *_columns(tags, 1, 3, 4, 5, 6),
-            tags[0][7],
-            *_columns(images, *range(len(IMAGE_COLUMNS))),
+        ids = sorted(row[0] for row in await driver.fetch(_PG_NEW_TAG_IDS, len(tags)))
+        # names in order, ids in order: the rows stay in id order (a name already stored
+        # meanwhile breaks the unique key: the COPY fails, and the run with it)
+        await driver.copy_records_to_table(
+            "tags",
+            records=[(tag_id, *row) for tag_id, row in zip(ids, tags, strict=True)],
+            columns=("id", *NEW_TAG_COLUMNS),
         )
-        if inserted != len(tags):
-            raise RuntimeError(f"{len(tags) - inserted} new tags were stored meanwhile")
+        by_name = {row[1]: tag_id for tag_id, row in zip(ids, tags, strict=True)}
+        await self.insert_images([(by_name[row[0]], *row[1:]) for row in images])
+        history = [
+            (tag_id, row[3], row[7], row[8])
+            for tag_id, row in zip(ids, tags, strict=True)
+            if row[3] is not None
+        ]
+        if history:
+            await driver.copy_records_to_table(
+                "tag_history", records=history, columns=HISTORY_COLUMNS
+            )
         growth = _GROWTH.get(driver)
         if growth is None:
             growth = _GROWTH[driver] = _Growth()
-        await growth.inserted(driver, inserted)
+        await growth.inserted(driver, len(tags))
 
     async def update_tags(self, rows: list[tuple[Any, ...]], now: datetime) -> None:
         driver = await self._driver()
