@@ -261,7 +261,7 @@ async def _stages_with(
         seconds = ctx.tally.seconds
         seconds["stages"] = time.perf_counter() - started
         writing = ctx.writer.busy_seconds
-        if first_load:  # the indexes it dropped, each built at once (store.bulk_load)
+        if first_load:  # what it dropped, each built at once (store.bulk_load)
             await ctx.writer.run_job(end_load)
         indexed = ctx.writer.busy_seconds
         # parent_tag_id follows library files and new tags, parent_stanza_id library

@@ -66,7 +66,7 @@ class SyncTally:
     items_lost: int = 0
     #: where the time went, in seconds: ``stages`` (listing, fetching and writing, up to
     #: the last write), ``decoding`` (Hub pages, CPU), ``writing`` (the writer thread's
-    #: transactions), ``indexing`` (a first load's deferred indexes, built after its rows),
+    #: transactions), ``indexing`` (the indexes and keys a first load builds after its rows),
     #: ``relinking`` (the final ``link_parents``), ``registry`` (its stage)
     seconds: dict[str, float] = field(default_factory=dict)
 
