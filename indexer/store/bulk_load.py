@@ -57,36 +57,27 @@ def _present_keys(session: Session) -> set[str]:
     return {str(key["name"]) for table in tables for key in inspector.get_foreign_keys(table)}
 
 
-def _drop(session: Session) -> None:
+def _put(session: Session, *, present: bool) -> None:
+    """Make the deferred indexes (and on PostgreSQL keys) ``present``, or absent; those
+    already so are left alone."""
     connection = session.connection()
     for index in DEFERRED_INDEXES:
-        index.drop(connection, checkfirst=True)
+        (index.create if present else index.drop)(connection, checkfirst=True)
     if connection.dialect.name == "postgresql":
-        present = _present_keys(session)
+        stored = _present_keys(session)
         for key in DEFERRED_FOREIGN_KEYS:
-            if key.name in present:
-                connection.execute(DropConstraint(key))
-
-
-def _create(session: Session) -> None:
-    connection = session.connection()
-    for index in DEFERRED_INDEXES:
-        index.create(connection, checkfirst=True)
-    if connection.dialect.name == "postgresql":
-        present = _present_keys(session)
-        for key in DEFERRED_FOREIGN_KEYS:
-            if key.name not in present:
-                connection.execute(AddConstraint(key))
+            if (key.name in stored) != present:
+                connection.execute(AddConstraint(key) if present else DropConstraint(key))
 
 
 async def begin_load(session: AsyncSession) -> bool:
     """At the start of a run: on a store without tags drop the deferred indexes and keys
     and answer ``True`` (a first load); otherwise create those missing, answer ``False``."""
     first_load = not await session.scalar(select(exists().select_from(Tag)))
-    await session.run_sync(_drop if first_load else _create)
+    await session.run_sync(_put, present=not first_load)
     return first_load
 
 
 async def end_load(session: AsyncSession) -> None:
     """After a first load's rows: create the deferred indexes and keys."""
-    await session.run_sync(_create)
+    await session.run_sync(_put, present=True)
