@@ -10,7 +10,7 @@ The reads the registry stage needs (what is left to read) are here too.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, cast
 
@@ -61,6 +61,15 @@ class RegistryImageRecord:
     revision: str | None
     source: str | None
     annotated: bool
+
+
+#: the columns of a `RegistryImageRecord`
+_IMAGE_FIELDS = tuple(item.name for item in fields(RegistryImageRecord))
+
+
+def _image_values(image: RegistryImageRecord) -> dict[str, Any]:
+    """The record's values by column (``asdict`` without its deep copies)."""
+    return {name: getattr(image, name) for name in _IMAGE_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -139,7 +148,7 @@ async def write_registry_indexes(
     )
     ids: dict[str, int] = {row[0]: row[1] for row in found}
     rows = [
-        {"index_id": ids[r.digest], **asdict(image), "layer_check": None}
+        {"index_id": ids[r.digest], **_image_values(image), "layer_check": None}
         for r in records
         for image in r.images
     ]
