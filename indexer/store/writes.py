@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, true, update
+from sqlalchemy import Table, bindparam, delete, insert, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
@@ -216,10 +216,13 @@ _SET_TAG_STANZAS = (
     .where(_TAGS.c.id == bindparam("b_id"))
     .values(stanza_id=bindparam("b_stanza_id"), maintained=bindparam("b_maintained"))
 )
+#: Hub tags of a repository not written by this run (a tag it added or changed was seen
+#: ``now``): after a first load's page-through, next to none to read
 _SEEN_HUB_TAGS = select(_TAGS.c.id, _TAGS.c.name).where(
     _TAGS.c.repository_id == bindparam("b_repository"),
     _TAGS.c.first_seen.is_not(None),
     _TAGS.c.removed_at.is_(None),
+    or_(_TAGS.c.last_seen < bindparam("b_now"), _TAGS.c.last_seen.is_(None)),
 )
 _MARK_REMOVED = (
     update(_TAGS).where(InList(_TAGS.c.id, "b_ids")).values(removed_at=bindparam("b_now"))
@@ -622,7 +625,9 @@ async def reconcile_hub_tags(
     present_set = set(present)
     gone = sorted(
         (str(name), int(tag_id))
-        for tag_id, name in await session.execute(_SEEN_HUB_TAGS, {"b_repository": repository_id})
+        for tag_id, name in await session.execute(
+            _SEEN_HUB_TAGS, {"b_repository": repository_id, "b_now": now}
+        )
         if name not in present_set
     )
     for chunk in chunks([tag_id for _, tag_id in gone]):
