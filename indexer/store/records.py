@@ -9,9 +9,11 @@ to the store as they were decoded, without copying tens of thousands of them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+import msgspec
 
 __all__ = [
     "BuildRecord",
@@ -125,26 +127,26 @@ class HubTagFacts(Protocol):
     def images(self) -> Sequence[HubImageFacts]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class HubImageRecord:
-    """One platform image of a Hub tag, as the Hub names the platform."""
+class HubImageRecord(msgspec.Struct, frozen=True, gc=False):
+    """One platform image of a Hub tag, as the Hub names the platform (an image without
+    a digest is not stored)."""
 
     os: str
     architecture: str
-    digest: str
+    digest: str | None = None
     variant: str | None = None
     size: int | None = None
     status: str | None = None
     last_pushed: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class HubTagRecord:
-    """One tag as the Hub's tag API reports it."""
+class HubTagRecord(msgspec.Struct, frozen=True, gc=False):
+    """One tag as the Hub's tag API reports it. Msgspec structs, so that the writer's
+    page process decodes the pages it is sent straight into them."""
 
     name: str
     digest: str | None
     media_type: str | None = None
     last_updated: datetime | None = None
     tag_status: str | None = None
-    images: tuple[HubImageRecord, ...] = field(default=())
+    images: tuple[HubImageRecord, ...] = ()

@@ -13,18 +13,18 @@ behind writes). A stage hands a job (an async function of a session) to
 are outstanding: that bound is the pipeline's backpressure, so a stage producing
 faster than the database takes waits at ``submit`` instead of piling records up.
 
+Hub pages can go a step further (`StoreThread.submit_page`): a page is data, and the
+writer sends the pages queued together to its page process
+(:mod:`indexer.store.page_process`), which writes them with its own GIL. The writer
+stays the one writer: it commits its own jobs before it sends pages, and waits for the
+pages' commit before its next job.
+
 Why threads with loops of their own: a database round trip through an async driver is
 a handful of hops between the event loop and the driver; on the fetching loop, busy
 with hundreds of requests, each hop waits its turn behind them, and a transaction of
 ten statements took tens of milliseconds. On a store thread's own loop the hops are
-immediate, the loops run side by side, and fetches are never queued behind writes.
-
-On SQLite a store thread goes one step further: it drives the standard library's
-``sqlite3`` through a synchronous SQLAlchemy session (`_SyncSessionBridge` lends it
-the few ``AsyncSession`` methods the store's functions call). aiosqlite would only move
-each statement to yet another thread and back; here the thread is already ours, and
-``sqlite3`` releases the GIL while SQLite works. PostgreSQL keeps its async driver
-(asyncpg) on the thread's loop.
+immediate, the loops run side by side, and fetches are never queued behind writes
+(:mod:`indexer.store.transactions`: how each backend is driven there).
 
 One writer means one write transaction at a time, which SQLite needs anyway and which
 keeps PostgreSQL free of lock-order deadlocks. A job that raises fails its future
@@ -40,21 +40,18 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, Result, ScalarResult
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
-from indexer.store.db import (
-    SQLITE_BUSY_TIMEOUT_MS,
-    Database,
-    configure_sqlite,
-    normalize_database_url,
-)
+from indexer.store.db import normalize_database_url
+from indexer.store.page_process import PageProcess, PageWrite
+from indexer.store.state import StaleLinksMark
+from indexer.store.transactions import Transaction, store_transactions
+from indexer.store.writes import HubWriteResult
 
 __all__ = ["StoreAction", "StoreThread", "running_writer"]
 
@@ -63,10 +60,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 #: a job: runs inside one transaction; its result is handed back through the future
 StoreAction = Callable[[AsyncSession], Awaitable[T]]
-#: a factory of transactions (an open session, committed on exit)
-Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 #: the most jobs committed together (and reported back in one hand-over)
 GROUP_JOBS = 64
+#: the most pages sent to the page process together: less than the pipeline's bound on
+#: outstanding jobs, so the pagers go on fetching while the process writes a group
+GROUP_PAGES = 24
 #: no more jobs join a transaction after it has run this long (seconds)
 GROUP_SECONDS = 1.0
 #: how long a cancelled run waits for a store thread to roll back and stop
@@ -75,66 +73,21 @@ STOP_TIMEOUT_SECONDS = 10.0
 
 @dataclass
 class _Job:
-    action: StoreAction[Any]
+    #: run on the thread; ``None``: a page for the page process
+    action: StoreAction[Any] | None
     future: asyncio.Future[Any]
     #: called on the submitting loop with the result, after the transaction committed
     on_commit: Callable[[Any], None] | None = None
+    page: PageWrite | None = None
+    #: the run's mark of stale links, set by the first page that adds a tag
+    links: StaleLinksMark | None = None
 
 
-class _SyncSessionBridge:
-    """The ``AsyncSession`` methods the store's writes use, over a synchronous ``Session``.
-
-    Each coroutine runs its statement at once and never suspends.
-    """
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    async def execute(self, statement: Any, params: Any = None, **options: Any) -> Result[Any]:
-        return self._session.execute(statement, params, **options)
-
-    async def scalar(self, statement: Any, params: Any = None, **options: Any) -> Any:
-        return self._session.scalar(statement, params, **options)
-
-    async def scalars(
-        self, statement: Any, params: Any = None, **options: Any
-    ) -> ScalarResult[Any]:
-        return self._session.scalars(statement, params, **options)
-
-    async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return fn(self._session, *args, **kwargs)
-
-    def get_bind(self) -> Any:
-        return self._session.get_bind()
+class _Nothing:
+    """No job held back (the next one is awaited from the inbox)."""
 
 
-#: page cache of a store thread's SQLite connection, in KiB (SQLite's default is 2 MiB): the
-#: indexes a Hub page writes to (tag names, digests) are spread over the whole file
-STORE_CACHE_KIB = 65536
-
-
-#: WAL pages after which a commit of a store thread copies the log into the database
-#: (SQLite's default is 1,000, 4 MiB: about every commit of a run of Hub pages, and each
-#: copied the index pages that every one of those commits touches again)
-STORE_CHECKPOINT_PAGES = 16384
-
-
-def _store_connection(dbapi_connection: Any, _record: Any) -> None:
-    """A store thread's SQLite connection: the common settings, a larger page cache and
-    less frequent checkpoints."""
-    configure_sqlite(dbapi_connection, _record)
-    dbapi_connection.execute(f"PRAGMA cache_size=-{STORE_CACHE_KIB}")
-    dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={STORE_CHECKPOINT_PAGES}")
-
-
-def _sqlite_engine(url: URL) -> Engine:
-    """A synchronous engine (stdlib ``sqlite3``) on the SQLite file of ``url``."""
-    engine = create_engine(
-        url.set(drivername="sqlite"),
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-    )
-    event.listen(engine, "connect", _store_connection)
-    return engine
+_NOTHING = _Nothing()
 
 
 def _consume_exception(future: asyncio.Future[Any]) -> None:
@@ -155,7 +108,10 @@ class StoreThread:
         self._writer_loop: asyncio.AbstractEventLoop | None = None
         self._inbox: asyncio.Queue[_Job | None] | None = None
         self._consumer: asyncio.Task[None] | None = None
+        #: a job taken from the inbox that ends a group, run next
+        self._held: _Job | _Nothing | None = _NOTHING
         self._stop_requested = threading.Event()
+        self._pages = PageProcess(database_url)
         self.transactions = 0
         #: seconds the thread spent in transactions (jobs and commits)
         self.busy_seconds = 0.0
@@ -172,6 +128,27 @@ class StoreThread:
         future.add_done_callback(_consume_exception)
         self._post(_Job(action, future, on_commit))
         return future
+
+    async def submit_page(
+        self,
+        page: PageWrite,
+        links: StaleLinksMark,
+        *,
+        on_commit: Callable[[HubWriteResult], None] | None = None,
+    ) -> asyncio.Future[HubWriteResult]:
+        """Queue a Hub page for the page process, as `submit` does a job; the first page
+        that adds a tag marks the links stale (``links``: once per run)."""
+        await self._ready.wait()
+        await self._slots.acquire()
+        future: asyncio.Future[HubWriteResult] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_consume_exception)
+        self._post(_Job(None, future, on_commit, page, links))
+        return future
+
+    async def start_pages(self) -> None:
+        """Pages will come (`submit_page`): start the page process now, on a spare
+        thread, so that the writer does not wait for it at the first page."""
+        await asyncio.to_thread(self._pages.start)
 
     async def run_job(
         self, action: StoreAction[T], *, on_commit: Callable[[T], None] | None = None
@@ -254,80 +231,105 @@ class StoreThread:
     def _stop_consumer(self) -> None:
         """Ask the thread to stop (also when it has not finished starting)."""
         self._stop_requested.set()
+        self._pages.kill()
         if self._writer_loop is not None and self._consumer is not None:
             self._writer_loop.call_soon_threadsafe(self._consumer.cancel)
 
     # --- the store thread ----------------------------------------------------------
 
     async def _consume(self) -> None:
-        """The thread's loop: apply jobs in order; the jobs queued meanwhile share one
-        transaction (at most `GROUP_JOBS` of them, started within `GROUP_SECONDS`)."""
+        """The thread's loop: apply jobs in order, the jobs queued meanwhile together."""
         assert self._main_loop is not None
-        main_loop = self._main_loop
         self._writer_loop = asyncio.get_running_loop()
         self._inbox = asyncio.Queue()
         self._consumer = asyncio.current_task()
         if self._stop_requested.is_set():
             return
         inbox = self._inbox
-        async with self._transactions() as transaction:
-            main_loop.call_soon_threadsafe(self._ready.set)
-            job = await inbox.get()
-            while job is not None:
-                # every commit is a round trip (and on PostgreSQL a flush of its log), and
-                # every hand-over between the threads a wake-up and a wait for the GIL:
-                # the jobs queued meanwhile commit together and are reported together
-                done: list[tuple[_Job, Any]] = []
-                started = time.perf_counter()
-                try:
-                    async with transaction() as session:
-                        while job is not None:
-                            done.append((job, await job.action(session)))
-                            full = len(done) >= GROUP_JOBS
-                            if (
-                                full
-                                or inbox.empty()
-                                or time.perf_counter() - started > GROUP_SECONDS
-                            ):
-                                break
-                            job = inbox.get_nowait()
-                except Exception as exc:
-                    failed = (
-                        job if job is not None and (not done or done[-1][0] is not job) else None
-                    )
-                    main_loop.call_soon_threadsafe(
-                        self._fail_all, [j for j, _ in done], failed, exc
-                    )
-                    raise
-                finally:
-                    self.busy_seconds += time.perf_counter() - started
-                main_loop.call_soon_threadsafe(self._settle_all, done, None)
-                job = await inbox.get() if job is not None else None
-
-    @asynccontextmanager
-    async def _transactions(self) -> AsyncIterator[Transaction]:
-        """A factory of transactions for this thread, and its clean-up."""
-        url = self._database_url
-        if url.drivername.startswith("sqlite"):
-            engine = _sqlite_engine(url)
-
-            @asynccontextmanager
-            async def sqlite_transaction() -> AsyncIterator[AsyncSession]:
-                with Session(engine) as session, session.begin():
-                    yield cast(AsyncSession, _SyncSessionBridge(session))
-
-            try:
-                yield sqlite_transaction
-            finally:
-                engine.dispose()
-            return
-        # the thread's one connection is checked out back to back, one transaction
-        # after another: a liveness ping before each would cost a round trip per job
-        database = Database(url.render_as_string(hide_password=False), pool_pre_ping=False)
         try:
-            yield database.session
+            async with store_transactions(self._database_url) as transaction:
+                self._main_loop.call_soon_threadsafe(self._ready.set)
+                job = await inbox.get()
+                while job is not None:
+                    if job.page is None:
+                        following = await self._run_group(job, transaction)
+                    else:
+                        following = self._write_pages(job)
+                    job = await inbox.get() if isinstance(following, _Nothing) else following
         finally:
-            await database.dispose()
+            self._pages.close()
+
+    def _next_of_kind(self, first: _Job, group: list[Any]) -> _Job | _Nothing | None:
+        """The next queued job if it may join ``first``'s group (same kind, group not
+        full); else `_NOTHING`, or the job (or close) that ends the group, held back."""
+        assert self._inbox is not None
+        if len(group) >= (GROUP_JOBS if first.page is None else GROUP_PAGES) or self._inbox.empty():
+            return _NOTHING
+        job = self._inbox.get_nowait()
+        if job is None or (job.page is None) != (first.page is None):
+            self._held = job
+            return _NOTHING
+        return job
+
+    async def _run_group(self, job: _Job, transaction: Transaction) -> _Job | _Nothing | None:
+        """Run ``job`` and the jobs queued meanwhile (at most `GROUP_JOBS`, started within
+        `GROUP_SECONDS`) in one transaction; answers the job held back, if any.
+
+        Every commit is a round trip (and on PostgreSQL a flush of its log), and every
+        hand-over between the threads a wake-up and a wait for the GIL: the jobs queued
+        meanwhile commit together and are reported together."""
+        assert self._main_loop is not None and job.action is not None
+        self._held = _NOTHING
+        done: list[tuple[_Job, Any]] = []
+        current: _Job | None = job
+        started = time.perf_counter()
+        try:
+            async with transaction() as session:
+                while current is not None:
+                    assert current.action is not None
+                    done.append((current, await current.action(session)))
+                    if time.perf_counter() - started > GROUP_SECONDS:
+                        break
+                    following = self._next_of_kind(job, done)
+                    current = None if isinstance(following, _Nothing) else following
+        except Exception as exc:
+            ran = done and done[-1][0] is current
+            failed = None if current is None or ran else current
+            self._main_loop.call_soon_threadsafe(self._fail_all, [j for j, _ in done], failed, exc)
+            raise
+        finally:
+            self.busy_seconds += time.perf_counter() - started
+        self._main_loop.call_soon_threadsafe(self._settle_all, done, None)
+        return self._held
+
+    def _write_pages(self, job: _Job) -> _Job | _Nothing | None:
+        """Send ``job``'s page and the pages queued behind it (at most `GROUP_PAGES`) to the
+        page process, one transaction there; answers the job held back, if any."""
+        assert self._main_loop is not None
+        self._held = _NOTHING
+        jobs = [job]
+        while not isinstance(following := self._next_of_kind(job, jobs), _Nothing):
+            assert following is not None
+            jobs.append(following)
+        marks = {id(j.links): j.links for j in jobs if j.links is not None}
+        started = time.perf_counter()
+        try:
+            marked, results = self._pages.write(
+                [j.page for j in jobs if j.page is not None],
+                mark=any(not links.marked for links in marks.values()),
+            )
+        except Exception as exc:
+            self._main_loop.call_soon_threadsafe(self._fail_all, jobs, None, exc)
+            raise
+        finally:
+            self.busy_seconds += time.perf_counter() - started
+        if marked:
+            for links in marks.values():
+                links.marked = True
+        self._main_loop.call_soon_threadsafe(
+            self._settle_all, list(zip(jobs, results, strict=True)), None
+        )
+        return self._held
 
 
 @asynccontextmanager

@@ -49,6 +49,7 @@ from indexer.store.records import (
 __all__ = [
     "HubWriteResult",
     "LibraryWriteResult",
+    "RepositoryIds",
     "build_row",
     "ensure_repository",
     "insert_statement",
@@ -101,6 +102,20 @@ async def ensure_repository(
     repo_id = await session.scalar(select(ImageRepository.id).where(ImageRepository.name == name))
     assert repo_id is not None
     return repo_id
+
+
+class RepositoryIds:
+    """Repository ids by name, looked up (or created) once; for one writer's jobs."""
+
+    def __init__(self, known: dict[str, int] | None = None) -> None:
+        self._ids: dict[str, int] = dict(known or {})
+
+    async def get(self, session: AsyncSession, name: str) -> int:
+        repository_id = self._ids.get(name)
+        if repository_id is None:
+            repository_id = await ensure_repository(session, name)
+            self._ids[name] = repository_id
+        return repository_id
 
 
 def build_row(stanza_id: int, build: BuildRecord) -> dict[str, Any]:

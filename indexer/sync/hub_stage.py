@@ -2,7 +2,9 @@
 
 Pagers (twice as many as request slots) take repositories from a bounded queue and
 follow the Hub's ``next`` links (``ordering=last_updated``). Each page is handed to the
-writer as its own transaction (``write_hub_tags``).
+writer as its own job (``write_hub_tags``): the pages of a full page-through go on to the
+writer's page process (:mod:`indexer.store.page_process`), which writes them beside the
+fetching loop instead of taking turns with it for the GIL.
 
 Two modes per repository:
 
@@ -49,14 +51,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from indexer.errors import UpstreamError
 from indexer.store.models import ImageRepository, utcnow
-from indexer.store.records import HubTagFacts
+from indexer.store.page_process import PageWrite, write_pages
 from indexer.store.state import StaleLinksMark, get_state, set_state
 from indexer.store.writer import StoreAction
 from indexer.store.writes import (
     HubWriteResult,
-    ensure_repository,
+    RepositoryIds,
     reconcile_hub_tags,
-    write_hub_tags,
 )
 from indexer.sync.run_context import RunContext
 
@@ -138,41 +139,21 @@ async def plan_hub_paging(
     return plans, unfinished
 
 
-class _RepositoryIds:
-    """Repository ids, looked up once per run; used only inside write jobs (the writer thread)."""
-
-    def __init__(self, known: dict[str, int] | None = None) -> None:
-        self._ids: dict[str, int] = dict(known or {})
-
-    async def get(self, session: AsyncSession, name: str) -> int:
-        repository_id = self._ids.get(name)
-        if repository_id is None:
-            repository_id = await ensure_repository(session, name)
-            self._ids[name] = repository_id
-        return repository_id
-
-
 def _write_page(
-    ids: _RepositoryIds,
-    repository: str,
-    records: Sequence[HubTagFacts],
-    now: datetime,
-    mark_links_stale: StaleLinksMark,
+    ids: RepositoryIds, page: PageWrite, links: StaleLinksMark
 ) -> StoreAction[HubWriteResult]:
+    """An incremental page, written on the writer thread (the pager waits for its verdict)."""
+
     async def write(session: AsyncSession) -> HubWriteResult:
-        repository_id = await ids.get(session, repository)
-        result = await write_hub_tags(
-            session, repository, records, now=now, repository_id=repository_id
-        )
-        if result.added:  # a new tag can be the parent some build names
-            await mark_links_stale(session)
+        marked, (result,) = await write_pages(session, [page], mark=not links.marked, ids=ids)
+        links.marked = links.marked or marked
         return result
 
     return write
 
 
 def _reconcile(
-    ids: _RepositoryIds, repository: str, present: set[str], now: datetime
+    ids: RepositoryIds, repository: str, present: set[str], now: datetime
 ) -> StoreAction[list[str]]:
     async def write(session: AsyncSession) -> list[str]:
         repository_id = await ids.get(session, repository)
@@ -194,7 +175,7 @@ class _HubRun:
     """What the pagers of one run share."""
 
     now: datetime
-    ids: _RepositoryIds
+    ids: RepositoryIds
     #: told the name of each repository whose paging finished cleanly, once it is written
     on_paged: Callable[[str], None] | None = None
     #: repositories that finished cleanly
@@ -216,14 +197,20 @@ async def _page_repository(ctx: RunContext, plan: HubPlan, run: _HubRun) -> bool
                     break
                 tally.hub_pages += 1
                 records = page.results
+                if plan.full:  # the rows of whole repositories: the page process writes them
+                    writes.append(
+                        await ctx.writer.submit_page(
+                            PageWrite(plan.name, records, run.now, plan.repository_id),
+                            ctx.links_stale,
+                            on_commit=_count_page(ctx),
+                        )
+                    )
+                    present.update(record.name for record in records)
+                    continue
                 future = await ctx.writer.submit(
-                    _write_page(run.ids, plan.name, records, run.now, ctx.links_stale),
+                    _write_page(run.ids, PageWrite(plan.name, records, run.now), ctx.links_stale),
                     on_commit=_count_page(ctx),
                 )
-                if plan.full:
-                    present.update(record.name for record in records)
-                    writes.append(future)
-                    continue
                 result = await future
                 if not result.added and not result.changed:
                     tally.hub_stopped_early += 1
@@ -255,7 +242,7 @@ def _store_unfinished(names: set[str]) -> StoreAction[None]:
     return write
 
 
-def _store_hub_times(ids: _RepositoryIds, times: dict[str, datetime]) -> StoreAction[None]:
+def _store_hub_times(ids: RepositoryIds, times: dict[str, datetime]) -> StoreAction[None]:
     """Store the last push times of the repositories whose paging finished cleanly."""
 
     async def write(session: AsyncSession) -> None:
@@ -300,8 +287,10 @@ async def run_hub_stage(
     pagers = max(1, min(PAGERS_PER_SLOT * ctx.settings.concurrency, len(plans)))
     queue: asyncio.Queue[HubPlan | None] = asyncio.Queue(maxsize=pagers)
     known = {plan.name: plan.repository_id for plan in plans if plan.repository_id is not None}
-    run = _HubRun(now, _RepositoryIds(known), on_paged)
+    run = _HubRun(now, RepositoryIds(known), on_paged)
     async with asyncio.TaskGroup() as group:
+        if any(plan.full for plan in plans):
+            group.create_task(ctx.writer.start_pages())
         group.create_task(ctx.feed(queue, plans, pagers))
         for _ in range(pagers):
             group.create_task(_pager(ctx, queue, run))

@@ -1,0 +1,244 @@
+"""The page process: the writer's Hub page writes, in a process of their own.
+
+A first load writes hundreds of thousands of Hub tags and over a million platform
+images; preparing those rows and handing them to the driver is most of a sync's CPU.
+On the writer thread that work took turns for the one GIL with the fetching loop, so
+each waited for the other. The writer thread hands pages of full page-throughs
+(`PageWrite`: data, not a closure) to this process instead, which runs the very same
+`indexer.store.writes.write_hub_tags` on a connection of its own, beside the fetching
+loop instead of in turns with it.
+
+The writer thread stays the one writer: it commits its own transaction before it sends
+a group of pages, and waits for their commit before it runs the next job, so the
+transactions of both still come one at a time and in the order the jobs were queued.
+
+The protocol, over a pipe: the thread sends a group of pages (msgpack: whether links
+must be marked stale, then per page the repository, its id if known, the run's time
+and the tags); the process writes them in one transaction and answers each page's
+`HubWriteResult` and whether it marked the links stale; or, when the transaction fails,
+the exception (pickled), and ends. An empty message ends the process. The process is
+forked from a fork server that imported this module once, so a run starts its page
+process in a moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import pickle
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+
+import msgspec
+from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from indexer.store.records import HubTagFacts, HubTagRecord
+from indexer.store.state import mark_links_stale
+from indexer.store.transactions import Transaction, store_transactions
+from indexer.store.writes import HubWriteResult, RepositoryIds, write_hub_tags
+
+__all__ = ["PageProcess", "PageProcessError", "PageWrite", "write_pages"]
+
+#: how long a closing process may take to finish (seconds) before it is killed
+CLOSE_TIMEOUT_SECONDS = 10.0
+
+_DONE = b"D"
+_FAILED = b"F"
+
+
+@dataclass(frozen=True, slots=True)
+class PageWrite:
+    """One page of a repository's Hub tags, to be written by `write_hub_tags`."""
+
+    repository: str
+    records: Sequence[HubTagFacts]
+    now: datetime
+    #: the repository's id, when the caller knows it (else looked up, or created)
+    repository_id: int | None = None
+
+
+class PageProcessError(RuntimeError):
+    """The page process ended without answering (killed, or crashed)."""
+
+
+#: (mark links stale, [(repository, repository id, now, tags)])
+_Request = tuple[bool, list[tuple[str, int | None, datetime, list[HubTagRecord]]]]
+#: (marked, [(added, changed, unchanged)])
+_Reply = tuple[bool, list[tuple[list[str], list[str], list[str]]]]
+
+#: PostgreSQL: the page process' commits do not wait for the log to reach the disk. A
+#: crash of the server can lose the last of them, never more than the writer's next
+#: commit, which does wait: the list of repositories whose paging has not finished
+#: cleanly (`indexer.sync.hub_stage`) is cleared that way only after their pages, so the
+#: next run pages them again.
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
+
+_ENCODER = msgspec.msgpack.Encoder()
+_REQUEST = msgspec.msgpack.Decoder(_Request)
+_REPLY = msgspec.msgpack.Decoder(_Reply)
+
+
+async def write_pages(
+    session: AsyncSession, pages: Sequence[PageWrite], *, mark: bool, ids: RepositoryIds
+) -> tuple[bool, list[HubWriteResult]]:
+    """Write ``pages`` in ``session``'s transaction; with ``mark``, mark the links stale
+    with the first page that adds a tag (a new tag can be a parent some build names).
+    Answers whether it marked them, and each page's result."""
+    marked = False
+    results = []
+    for page in pages:
+        repository_id = page.repository_id or await ids.get(session, page.repository)
+        result = await write_hub_tags(
+            session, page.repository, page.records, now=page.now, repository_id=repository_id
+        )
+        if mark and result.added and not marked:
+            await mark_links_stale(session)
+            marked = True
+        results.append(result)
+    return marked, results
+
+
+# --- the process ---------------------------------------------------------------------
+
+
+def _pickled(error: BaseException) -> bytes:
+    try:
+        return pickle.dumps(error)
+    except Exception:  # an exception that does not pickle: its text
+        return pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
+
+
+async def _answer(transaction: Transaction, ids: RepositoryIds, message: bytes) -> bytes:
+    mark, pages = _REQUEST.decode(message)
+    async with transaction() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            await session.execute(_ASYNC_COMMIT)
+        marked, results = await write_pages(
+            session,
+            [
+                PageWrite(repository, records, now, repository_id)
+                for repository, repository_id, now, records in pages
+            ],
+            mark=mark,
+            ids=ids,
+        )
+    return _ENCODER.encode(
+        (marked, [(result.added, result.changed, result.unchanged) for result in results])
+    )
+
+
+async def _serve_async(connection: Connection, url: URL) -> None:
+    ids = RepositoryIds()
+    async with store_transactions(url) as transaction:
+        while message := connection.recv_bytes():
+            try:
+                reply = await _answer(transaction, ids, message)
+            except Exception as exc:  # handed to the writer thread, which fails the run
+                connection.send_bytes(_FAILED + _pickled(exc))
+                return
+            connection.send_bytes(_DONE + reply)
+
+
+def _serve(connection: Connection, url: str) -> None:
+    """The process' main: answer groups of pages until an empty message (or EOF)."""
+    try:
+        asyncio.run(_serve_async(connection, make_url(url)))
+    except EOFError:  # the writer is gone
+        pass
+    finally:
+        connection.close()
+
+
+class PageProcess:
+    """The writer thread's handle on its page process, started with the first pages."""
+
+    def __init__(self, url: URL) -> None:
+        self._url = url
+        self._process: BaseProcess | None = None
+        self._connection: Connection | None = None
+        #: held while the process starts (`start` may run on another thread)
+        self._starting = threading.Lock()
+
+    def start(self) -> None:
+        """Start the process, unless it runs. The first start in a Python process also
+        starts the fork server, which imports this module: a caller that knows pages
+        will come starts it on a spare thread, instead of the writer waiting for it at
+        the first page."""
+        with self._starting:
+            if self._connection is not None:
+                return
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__])
+            ours, theirs = context.Pipe()
+            process = context.Process(
+                target=_serve,
+                args=(theirs, self._url.render_as_string(hide_password=False)),
+                name="indexer-store-pages",
+                daemon=True,
+            )
+            process.start()
+            theirs.close()
+            self._process, self._connection = process, ours
+
+    def _started(self) -> Connection:
+        self.start()
+        assert self._connection is not None
+        return self._connection
+
+    def write(self, pages: Sequence[PageWrite], *, mark: bool) -> tuple[bool, list[HubWriteResult]]:
+        """Write ``pages`` in one transaction of the process (see `write_pages`); raises
+        what the transaction raised, or `PageProcessError`."""
+        connection = self._started()
+        request = (
+            mark,
+            [(page.repository, page.repository_id, page.now, page.records) for page in pages],
+        )
+        try:
+            connection.send_bytes(_ENCODER.encode(request))
+            reply = connection.recv_bytes()
+        except (EOFError, OSError) as exc:
+            raise PageProcessError(self._ended()) from exc
+        if reply[:1] == _FAILED:
+            error = pickle.loads(reply[1:])
+            self.close()
+            raise error
+        marked, results = _REPLY.decode(reply[1:])
+        return marked, [
+            HubWriteResult(tuple(added), tuple(changed), tuple(unchanged))
+            for added, changed, unchanged in results
+        ]
+
+    def _ended(self) -> str:
+        process = self._process
+        if process is not None:
+            process.join(CLOSE_TIMEOUT_SECONDS)
+        code = process.exitcode if process is not None else None
+        return f"the page process ended without answering (exit code {code})"
+
+    def close(self) -> None:
+        """End the process after its current group (killed if it does not end in time)."""
+        with self._starting:
+            process, connection = self._process, self._connection
+            self._process = self._connection = None
+        if process is None or connection is None:
+            return
+        with contextlib.suppress(OSError):  # already gone
+            connection.send_bytes(b"")
+        process.join(CLOSE_TIMEOUT_SECONDS)
+        if process.is_alive():
+            process.kill()
+            process.join()
+        connection.close()
+
+    def kill(self) -> None:
+        """Stop the process at once (from any thread): a cancelled run."""
+        process = self._process
+        if process is not None and process.is_alive():
+            process.kill()
