@@ -25,11 +25,12 @@ For each backend it prints:
 - the full sync: wall time of the process, requests, the ideal ``requests x latency /
   concurrency`` and the ratio to it (goals at concurrency 16: 1.5 on SQLite, 2.0 on
   PostgreSQL at 2,000 synthetic tags; 1.5 on both at corpus scale), rows written per
-  second, the process' peak RSS (goal under 300 MB), and where the time went: start-up
+  second, the process' peak RSS (goal under 300 MB) and CPU, each with the writer's page
+  process beside it (the largest helper process), and where the time went: start-up
   and finish (the process around the run), the stages (listing, fetching and writing
   up to the last write), within them decoding Hub pages and the writer thread's
-  transactions, the indexes a first load builds after its rows, and the final relinking
-  of parents;
+  transactions (its own, and those it waits for in the page process), the indexes a
+  first load builds after its rows, and the final relinking of parents;
 - the no-change second sync: its requests by kind (goal: only the branch head and the
   Hub repository list) and rows written (every internal table except
   ``sync_runs``/``sync_errors``/``sync_state`` compared row by row; goal 0);
@@ -106,6 +107,9 @@ class RunFigures:
     cpu_seconds: float
     #: stages, decoding, writing, relinking (see the module docstring)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: the largest helper process (the writer's page process) and all helpers' CPU
+    helper_peak_rss_mb: float = 0.0
+    helper_cpu_seconds: float = 0.0
 
 
 @dataclass
@@ -176,19 +180,73 @@ def _peak_kib(pid: int) -> int | None:
     return None  # exited: its memory is gone
 
 
-def _wait_with_peak(pid: int) -> tuple[int, Any, int]:
-    """Wait for ``pid``: its wait status, resource usage and peak resident memory (KiB).
+def _descendants(pid: int) -> list[int]:
+    """The processes below ``pid`` (the fork server and the writer's page process)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        below = children.get(pending.pop(), [])
+        found.extend(below)
+        pending.extend(below)
+    return found
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User and system CPU of a running process; None once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class _Helpers:
+    """The sync's helper processes, as last seen: peak RSS (KiB) and CPU by pid."""
+
+    peak_kib: dict[int, int] = field(default_factory=dict)
+    cpu: dict[int, float] = field(default_factory=dict)
+
+    def look(self, pid: int) -> None:
+        for helper in _descendants(pid):
+            peak, cpu = _peak_kib(helper), _cpu_seconds(helper)
+            if peak is not None and cpu is not None:
+                self.peak_kib[helper] = max(self.peak_kib.get(helper, 0), peak)
+                self.cpu[helper] = cpu
+
+
+def _wait_with_peak(pid: int) -> tuple[int, Any, int, _Helpers]:
+    """Wait for ``pid``: its wait status, resource usage, peak resident memory (KiB) and
+    its helper processes'.
 
     The peak is read from ``/proc`` while the child runs: the ``ru_maxrss`` that
     ``wait4`` reports starts from the parent's resident memory at the fork, and this
-    process holds the digests of every table row by the second backend.
+    process holds the digests of every table row by the second backend. The helpers are
+    not the child's own children (the page process is forked by a fork server), so
+    their figures are read there too.
     """
     peak = 0
+    helpers = _Helpers()
+    looks = 0
     while True:
         done, status, usage = os.wait4(pid, os.WNOHANG)
         if done:
-            return status, usage, peak or usage.ru_maxrss
+            return status, usage, peak or usage.ru_maxrss, helpers
         peak = max(peak, _peak_kib(pid) or 0)
+        if looks % 5 == 0:
+            helpers.look(pid)
+        looks += 1
         time.sleep(0.05)
 
 
@@ -213,7 +271,7 @@ def sync_process(
         child = subprocess.Popen(
             [sys.executable, "-m", "indexer", "sync", "--json"], stdout=out, stderr=err, env=env
         )
-        status, usage, peak_kib = _wait_with_peak(child.pid)
+        status, usage, peak_kib, helpers = _wait_with_peak(child.pid)
         wall = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -232,6 +290,8 @@ def sync_process(
         peak_rss_mb=round(peak_kib / 1024, 1),
         cpu_seconds=round(usage.ru_utime + usage.ru_stime, 2),
         seconds=summary["counts"].get("seconds", {}),
+        helper_peak_rss_mb=round(max(helpers.peak_kib.values(), default=0) / 1024, 1),
+        helper_cpu_seconds=round(sum(helpers.cpu.values()), 2),
     )
 
 
@@ -400,7 +460,8 @@ def report(figures: BackendFigures, args: argparse.Namespace) -> None:
     print(
         f"             ideal {figures.ideal_seconds:.2f}s -> ratio {figures.ratio:.2f}; "
         f"{figures.rows} rows, {figures.rows_per_second:.0f} rows/s; "
-        f"peak RSS {full.peak_rss_mb:.0f} MB; CPU {full.cpu_seconds:.1f}s"
+        f"peak RSS {full.peak_rss_mb:.0f} MB + page process {full.helper_peak_rss_mb:.0f} MB; "
+        f"CPU {full.cpu_seconds:.1f}s + page process {full.helper_cpu_seconds:.1f}s"
     )
     print(f"             {_breakdown(full)}")
     kinds = ", ".join(f"{kind} {count}" for kind, count in second.requests_by_kind.items())
