@@ -26,7 +26,7 @@ For each backend it prints:
   concurrency`` and the ratio to it (goals at concurrency 16: 1.5 on SQLite, 2.0 on
   PostgreSQL at 2,000 synthetic tags; 1.5 on both at corpus scale), rows written per
   second, the process' peak RSS (goal under 300 MB) and CPU, each with the writer's page
-  process beside it (the largest helper process), and where the time went: start-up
+  processes beside it (the largest one's peak; all their CPU), and where the time went: start-up
   and finish (the process around the run), the stages (listing, fetching and writing
   up to the last write), within them decoding Hub pages and the writer thread's
   transactions (its own, and those it waits for in the page process), the indexes a
@@ -460,8 +460,8 @@ def report(figures: BackendFigures, args: argparse.Namespace) -> None:
     print(
         f"             ideal {figures.ideal_seconds:.2f}s -> ratio {figures.ratio:.2f}; "
         f"{figures.rows} rows, {figures.rows_per_second:.0f} rows/s; "
-        f"peak RSS {full.peak_rss_mb:.0f} MB + page process {full.helper_peak_rss_mb:.0f} MB; "
-        f"CPU {full.cpu_seconds:.1f}s + page process {full.helper_cpu_seconds:.1f}s"
+        f"peak RSS {full.peak_rss_mb:.0f} MB + {full.helper_peak_rss_mb:.0f} MB per page "
+        f"process; CPU {full.cpu_seconds:.1f}s + page processes {full.helper_cpu_seconds:.1f}s"
     )
     print(f"             {_breakdown(full)}")
     kinds = ", ".join(f"{kind} {count}" for kind, count in second.requests_by_kind.items())

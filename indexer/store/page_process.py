@@ -8,9 +8,11 @@ each waited for the other. The writer thread hands pages of full page-throughs
 `indexer.store.writes.write_hub_tags` on a connection of its own, beside the fetching
 loop instead of in turns with it.
 
-The writer thread stays the one writer: it commits its own transaction before it sends
-a group of pages, and waits for their commit before it runs the next job, so the
-transactions of both still come one at a time and in the order the jobs were queued.
+The writer thread stays in charge of the order: it commits its own transaction before
+it sends a group of pages, and waits for their commit before it runs the next job. On
+SQLite one process writes them, so transactions still come one at a time, in the order
+queued. On PostgreSQL `PagePool` runs two: each waits for the server most of the time,
+and a repository's pages always go to the same one, so they stay in order.
 
 The protocol, over a pipe: the thread sends a group of pages (msgpack: whether links
 must be marked stale, then per page the repository, its id if known, the run's time
@@ -28,6 +30,7 @@ import contextlib
 import multiprocessing
 import pickle
 import threading
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,8 +47,10 @@ from indexer.store.state import mark_links_stale
 from indexer.store.transactions import Transaction, store_transactions
 from indexer.store.writes import HubWriteResult, RepositoryIds, write_hub_tags
 
-__all__ = ["PageProcess", "PageProcessError", "PageWrite", "write_pages"]
+__all__ = ["PagePool", "PageProcess", "PageProcessError", "PageWrite", "write_pages"]
 
+#: page processes on PostgreSQL: while one waits for the server, another prepares rows
+POSTGRES_PAGE_PROCESSES = 2
 #: how long a closing process may take to finish (seconds) before it is killed
 CLOSE_TIMEOUT_SECONDS = 10.0
 
@@ -192,9 +197,8 @@ class PageProcess:
         assert self._connection is not None
         return self._connection
 
-    def write(self, pages: Sequence[PageWrite], *, mark: bool) -> tuple[bool, list[HubWriteResult]]:
-        """Write ``pages`` in one transaction of the process (see `write_pages`); raises
-        what the transaction raised, or `PageProcessError`."""
+    def send(self, pages: Sequence[PageWrite], *, mark: bool) -> None:
+        """Send ``pages`` to be written in one transaction (see `write_pages`)."""
         connection = self._started()
         request = (
             mark,
@@ -202,7 +206,15 @@ class PageProcess:
         )
         try:
             connection.send_bytes(_ENCODER.encode(request))
-            reply = connection.recv_bytes()
+        except OSError as exc:
+            raise PageProcessError(self._ended()) from exc
+
+    def receive(self) -> tuple[bool, list[HubWriteResult]]:
+        """The answer to `send`: whether the links were marked stale, and each page's
+        result; raises what the transaction raised, or `PageProcessError`."""
+        assert self._connection is not None
+        try:
+            reply = self._connection.recv_bytes()
         except (EOFError, OSError) as exc:
             raise PageProcessError(self._ended()) from exc
         if reply[:1] == _FAILED:
@@ -214,6 +226,11 @@ class PageProcess:
             HubWriteResult(tuple(added), tuple(changed), tuple(unchanged))
             for added, changed, unchanged in results
         ]
+
+    def write(self, pages: Sequence[PageWrite], *, mark: bool) -> tuple[bool, list[HubWriteResult]]:
+        """`send`, then `receive`."""
+        self.send(pages, mark=mark)
+        return self.receive()
 
     def _ended(self) -> str:
         process = self._process
@@ -241,4 +258,54 @@ class PageProcess:
         """Stop the process at once (from any thread): a cancelled run."""
         process = self._process
         if process is not None and process.is_alive():
+            process.kill()
+
+
+class PagePool:
+    """The writer's page processes: one on SQLite (one writer at a time), `POSTGRES_PAGE_
+    PROCESSES` on PostgreSQL, where each waits for the server most of the time.
+
+    A repository's pages always go to the same process, so they are written in order; the
+    pages of different repositories touch different rows and keys. A group whose pages
+    go to several processes is sent to all before any answer is awaited, and fails as a
+    whole when one part fails (the run ends then).
+    """
+
+    def __init__(self, url: URL) -> None:
+        count = POSTGRES_PAGE_PROCESSES if url.drivername.startswith("postgresql") else 1
+        self._processes = [PageProcess(url) for _ in range(count)]
+
+    def start(self) -> None:
+        for process in self._processes:
+            process.start()
+
+    def write(self, pages: Sequence[PageWrite], *, mark: bool) -> tuple[bool, list[HubWriteResult]]:
+        """Write ``pages`` (see `write_pages`); each process' share in one transaction."""
+        shares: dict[int, list[int]] = {}
+        for index, page in enumerate(pages):
+            slot = zlib.crc32(page.repository.encode()) % len(self._processes)
+            shares.setdefault(slot, []).append(index)
+        for slot, indexes in shares.items():
+            self._processes[slot].send([pages[index] for index in indexes], mark=mark)
+        marked = False
+        results: dict[int, HubWriteResult] = {}
+        failure: BaseException | None = None
+        for slot, indexes in shares.items():
+            try:
+                share_marked, share_results = self._processes[slot].receive()
+            except Exception as exc:  # the others' answers are still read
+                failure = failure or exc
+                continue
+            marked = marked or share_marked
+            results.update(zip(indexes, share_results, strict=True))
+        if failure is not None:
+            raise failure
+        return marked, [results[index] for index in range(len(pages))]
+
+    def close(self) -> None:
+        for process in self._processes:
+            process.close()
+
+    def kill(self) -> None:
+        for process in self._processes:
             process.kill()

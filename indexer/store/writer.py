@@ -14,10 +14,10 @@ are outstanding: that bound is the pipeline's backpressure, so a stage producing
 faster than the database takes waits at ``submit`` instead of piling records up.
 
 Hub pages can go a step further (`StoreThread.submit_page`): a page is data, and the
-writer sends the pages queued together to its page process
-(:mod:`indexer.store.page_process`), which writes them with its own GIL. The writer
-stays the one writer: it commits its own jobs before it sends pages, and waits for the
-pages' commit before its next job.
+writer sends the pages queued together to its page process (two on PostgreSQL, by
+repository; :mod:`indexer.store.page_process`), which writes them with its own GIL. The
+writer commits its own jobs before it sends pages, and waits for the pages' commit
+before its next job.
 
 Why threads with loops of their own: a database round trip through an async driver is
 a handful of hops between the event loop and the driver; on the fetching loop, busy
@@ -26,8 +26,9 @@ ten statements took tens of milliseconds. On a store thread's own loop the hops 
 immediate, the loops run side by side, and fetches are never queued behind writes
 (:mod:`indexer.store.transactions`: how each backend is driven there).
 
-One writer means one write transaction at a time, which SQLite needs anyway and which
-keeps PostgreSQL free of lock-order deadlocks. A job that raises fails its future
+One writer means one write transaction at a time (but for the page processes'
+side by side on PostgreSQL, on different repositories' rows), which SQLite needs anyway
+and which keeps PostgreSQL free of lock-order deadlocks. A job that raises fails its future
 *and* the thread: a database error is not an item error, so it ends the run (the
 task group cancels the other stages).
 """
@@ -48,7 +49,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from indexer.store.db import normalize_database_url
-from indexer.store.page_process import PageProcess, PageWrite
+from indexer.store.page_process import PagePool, PageWrite
 from indexer.store.state import StaleLinksMark
 from indexer.store.transactions import Transaction, store_transactions
 from indexer.store.writes import HubWriteResult
@@ -111,7 +112,7 @@ class StoreThread:
         #: a job taken from the inbox that ends a group, run next
         self._held: _Job | _Nothing | None = _NOTHING
         self._stop_requested = threading.Event()
-        self._pages = PageProcess(database_url)
+        self._pages = PagePool(database_url)
         self.transactions = 0
         #: seconds the thread spent in transactions (jobs and commits)
         self.busy_seconds = 0.0

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from indexer.store.db import normalize_database_url
 from indexer.store.models import Tag
-from indexer.store.page_process import PageProcess, PageProcessError, PageWrite
+from indexer.store.page_process import PagePool, PageProcess, PageProcessError, PageWrite
 from indexer.store.records import HubImageRecord, HubTagRecord
 from indexer.store.state import LINKS_STALE_KEY, StaleLinksMark, delete_state, get_state, set_state
 from indexer.store.writer import running_writer
@@ -193,3 +193,25 @@ async def test_a_killed_page_process_is_an_error_not_a_hang(database_url: str) -
     finally:
         pages.close()
     assert len(await fetch_rows(database_url, "SELECT name FROM tags")) == 2
+
+
+@pytest.mark.asyncio
+async def test_the_pool_answers_a_group_of_several_repositories_in_order(
+    database_url: str,
+) -> None:
+    """On PostgreSQL the repositories' pages go to two processes; a repository's pages
+    stay in order (its second page sees its first), and the answers in the group's."""
+    pool = PagePool(normalize_database_url(database_url))
+    pages = [
+        PageWrite(repository, _tags(repository, count), NOW)
+        for repository, count in (("alpine", 2), ("debian", 3), ("python", 4), ("ruby", 5))
+    ]
+    changed = PageWrite("debian", _tags("debian", 3, digest="c"), NOW)
+    try:
+        marked, results = pool.write([*pages, changed], mark=False)
+    finally:
+        pool.close()
+    assert not marked
+    assert [len(result.added) for result in results] == [2, 3, 4, 5, 0]
+    assert len(results[-1].changed) == 3
+    assert len(await fetch_rows(database_url, "SELECT name FROM tags")) == 14
