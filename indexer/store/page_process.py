@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import pickle
+import signal
 import threading
 import zlib
 from collections.abc import Sequence
@@ -152,7 +153,11 @@ async def _serve_async(connection: Connection, url: URL) -> None:
 
 
 def _serve(connection: Connection, url: str) -> None:
-    """The process' main: answer groups of pages until an empty message (or EOF)."""
+    """The process' main: answer groups of pages until an empty message (or EOF).
+
+    Ctrl-C reaches every process of the terminal's group: the sync's first one finishes
+    the work in flight, so this process must not die of it; the writer ends it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         asyncio.run(_serve_async(connection, make_url(url)))
     except EOFError:  # the writer is gone
