@@ -48,7 +48,7 @@ from indexer.store.state import mark_links_stale
 from indexer.store.transactions import Transaction, store_transactions
 from indexer.store.writes import HubWriteResult, RepositoryIds, write_hub_tags
 
-__all__ = ["PagePool", "PageProcess", "PageProcessError", "PageWrite", "write_pages"]
+__all__ = ["PagePool", "PageProcessError", "PageWrite", "write_pages"]
 
 #: page processes on PostgreSQL: while one waits for the server, another prepares rows
 POSTGRES_PAGE_PROCESSES = 2
@@ -232,11 +232,6 @@ class PageProcess:
             for added, changed, unchanged in results
         ]
 
-    def write(self, pages: Sequence[PageWrite], *, mark: bool) -> tuple[bool, list[HubWriteResult]]:
-        """`send`, then `receive`."""
-        self.send(pages, mark=mark)
-        return self.receive()
-
     def _ended(self) -> str:
         process = self._process
         if process is not None:
@@ -267,8 +262,9 @@ class PageProcess:
 
 
 class PagePool:
-    """The writer's page processes: one on SQLite (one writer at a time), `POSTGRES_PAGE_
-    PROCESSES` on PostgreSQL, where each waits for the server most of the time.
+    """The writer's page processes: one on SQLite (one writer at a time),
+    `POSTGRES_PAGE_PROCESSES` on PostgreSQL, where each waits for the server most of the
+    time.
 
     A repository's pages always go to the same process, so they are written in order; the
     pages of different repositories touch different rows and keys. A group whose pages

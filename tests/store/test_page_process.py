@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from indexer.store.db import normalize_database_url
 from indexer.store.models import Tag
-from indexer.store.page_process import PagePool, PageProcess, PageProcessError, PageWrite
+from indexer.store.page_process import PagePool, PageProcessError, PageWrite
 from indexer.store.records import HubImageRecord, HubTagRecord
 from indexer.store.state import LINKS_STALE_KEY, StaleLinksMark, delete_state, get_state, set_state
 from indexer.store.writer import running_writer
@@ -182,16 +182,16 @@ async def test_a_failing_group_of_pages_fails_the_writer_and_commits_none(
 
 @pytest.mark.asyncio
 async def test_a_killed_page_process_is_an_error_not_a_hang(database_url: str) -> None:
-    pages = PageProcess(normalize_database_url(database_url))
+    pool = PagePool(normalize_database_url(database_url))
     try:
-        marked, results = pages.write([PageWrite("python", _tags("a", 2), NOW)], mark=True)
+        marked, results = pool.write([PageWrite("python", _tags("a", 2), NOW)], mark=True)
         assert marked
         assert [len(result.added) for result in results] == [2]
-        pages.kill()
+        pool.kill()
         with pytest.raises(PageProcessError, match="ended without answering"):
-            pages.write([PageWrite("python", _tags("b", 2), NOW)], mark=False)
+            pool.write([PageWrite("python", _tags("b", 2), NOW)], mark=False)
     finally:
-        pages.close()
+        pool.close()
     assert len(await fetch_rows(database_url, "SELECT name FROM tags")) == 2
 
 
