@@ -12,7 +12,13 @@ session's backend:
   / ``INSERT … ON CONFLICT`` per table. Every statement has fixed text (ids as
   ``= ANY($n)`` arrays), so asyncpg prepares each once per connection.
 - **SQLite** (`SqliteHubRows`): the driver's ``executemany`` on prepared statements
-  (:mod:`indexer.store.driver_rows`), in the same transaction.
+  (:mod:`indexer.store.driver_rows`), in the same transaction. New tags take the ids
+  after the largest stored, as SQLite would give them, so their images and history are
+  built once, with their tag's id, instead of looked up by name after the insert.
+
+Either way a new tag's rows are written knowing its id, and a tag stored meanwhile under
+one of the page's names (or ids) breaks a unique key: the transaction fails, and the
+run with it, rather than rows going to the wrong tag.
 
 No ORM instance and no dict per row: the rows are tuples in the column orders below.
 """
@@ -20,6 +26,7 @@ No ORM instance and no dict per row: the rows are tuples in the column orders be
 from __future__ import annotations
 
 import json
+import sqlite3
 import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -27,6 +34,7 @@ from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, bindparam, delete, func, insert, null, select, update
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -57,6 +65,7 @@ IMAGE_COLUMNS = (
     "last_pushed",
 )
 NEW_TAG_COLUMNS = (
+    "id",
     "repository_id",
     "name",
     "maintained",
@@ -89,15 +98,18 @@ class HubRows(Protocol):
     async def stored(self, repository_id: int, names: Sequence[str]) -> dict[str, StoredTag]:
         """The stored tags among ``names``."""
 
+    async def new_tag_ids(self, repository_id: int, count: int) -> Sequence[int]:
+        """Ids for ``count`` new tags of ``repository_id``, ascending, none of them in use."""
+
     async def insert_new_tags(
         self,
-        repository_id: int,
         tags: list[tuple[Any, ...]],
         images: list[tuple[Any, ...]],
+        history: list[tuple[Any, ...]],
     ) -> None:
-        """Insert new tags (`NEW_TAG_COLUMNS`), their platform images (`IMAGE_COLUMNS`,
-        with the tag's name in place of its id) and their first history interval
-        (from the tag's ``first_seen``), for the tags with a digest."""
+        """Insert new tags (`NEW_TAG_COLUMNS`, ids from `new_tag_ids`), their platform
+        images (`IMAGE_COLUMNS`) and their first history intervals (`HISTORY_COLUMNS`);
+        none of them is stored yet: a tag stored meanwhile fails the transaction."""
 
     async def update_tags(self, rows: list[tuple[Any, ...]], now: datetime) -> None:
         """Rewrite changed tags (`UPDATED_TAG_COLUMNS`), drop their images, close their
@@ -217,28 +229,19 @@ class PostgresHubRows:
         rows = await driver.fetch(_PG_STORED, repository_id, list(names))
         return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
 
+    async def new_tag_ids(self, repository_id: int, count: int) -> Sequence[int]:
+        driver = await self._driver()
+        return sorted(row[0] for row in await driver.fetch(_PG_NEW_TAG_IDS, count))
+
     async def insert_new_tags(
         self,
-        repository_id: int,
         tags: list[tuple[Any, ...]],
         images: list[tuple[Any, ...]],
+        history: list[tuple[Any, ...]],
     ) -> None:
         driver = await self._driver()
-        ids = sorted(row[0] for row in await driver.fetch(_PG_NEW_TAG_IDS, len(tags)))
-        # names in order, ids in order: the rows stay in id order (a name already stored
-        # meanwhile breaks the unique key: the COPY fails, and the run with it)
-        await driver.copy_records_to_table(
-            "tags",
-            records=[(tag_id, *row) for tag_id, row in zip(ids, tags, strict=True)],
-            columns=("id", *NEW_TAG_COLUMNS),
-        )
-        by_name = {row[1]: tag_id for tag_id, row in zip(ids, tags, strict=True)}
-        await self.insert_images([(by_name[row[0]], *row[1:]) for row in images])
-        history = [
-            (tag_id, row[3], row[7], row[8])
-            for tag_id, row in zip(ids, tags, strict=True)
-            if row[3] is not None
-        ]
+        await driver.copy_records_to_table("tags", records=tags, columns=NEW_TAG_COLUMNS)
+        await self.insert_images(images)
         if history:
             await driver.copy_records_to_table(
                 "tag_history", records=history, columns=HISTORY_COLUMNS
@@ -276,11 +279,13 @@ _SQLITE_STORED = """
 SELECT name, id, digest, first_seen, removed_at FROM tags
 WHERE repository_id = ? AND name IN (SELECT value FROM json_each(?))
 """
-_SQLITE_TAG_IDS = """
-SELECT name, id FROM tags
-WHERE repository_id = ? AND name IN (SELECT value FROM json_each(?))
+#: the largest tag id (SQLite gives a new row the next one too: ``tags.id`` is the rowid),
+#: and whether the repository exists
+_SQLITE_LAST_TAG_ID = """
+SELECT (SELECT coalesce(max(id), 0) FROM tags),
+       (SELECT count(*) FROM image_repositories WHERE id = ?)
 """
-_INSERT_TAGS = sqlite.insert(_TAGS).on_conflict_do_nothing(index_elements=["repository_id", "name"])
+_INSERT_TAGS = insert(_TAGS)
 _UPDATE_TAGS = (
     update(_TAGS)
     .where(_TAGS.c.id == bindparam("b_id"))
@@ -312,6 +317,7 @@ _CLOSE_HISTORY = (
     .values(last_seen=bindparam("b_now"))
 )
 _INSERT_IMAGES = insert(_HUB_IMAGES)
+_INSERT_HISTORY = insert(_TAG_HISTORY)
 _history = sqlite.insert(_TAG_HISTORY)
 _UPSERT_HISTORY = _history.on_conflict_do_update(
     index_elements=["tag_id", "first_seen"], set_={"digest": _history.excluded.digest}
@@ -336,32 +342,37 @@ class SqliteHubRows:
         self._binder = binder(session.get_bind().dialect)
         self.time: Callable[[datetime | None], Any] = self._binder.time
 
-    async def _names(self, sql: str, repository_id: int, names: Sequence[str]) -> list[Any]:
-        """``sql``'s rows for the tags of ``repository_id`` named in ``names``, on the
-        driver's connection: a page's lookups are most of what a no-change page costs."""
-        parameters = (repository_id, json.dumps(list(names)))
-        return await self._session.run_sync(_driver_rows, sql, parameters)
-
     async def stored(self, repository_id: int, names: Sequence[str]) -> dict[str, StoredTag]:
-        rows = await self._names(_SQLITE_STORED, repository_id, names)
+        # on the driver's connection: this lookup is most of what a no-change page costs
+        parameters = (repository_id, json.dumps(list(names)))
+        rows = await self._session.run_sync(_driver_rows, _SQLITE_STORED, parameters)
         return {
             name: (tag_id, digest, _stored_time(first_seen), _stored_time(removed_at))
             for name, tag_id, digest, first_seen, removed_at in rows
         }
 
+    async def new_tag_ids(self, repository_id: int, count: int) -> Sequence[int]:
+        rows = await self._session.run_sync(_driver_rows, _SQLITE_LAST_TAG_ID, (repository_id,))
+        last, repositories = rows[0]
+        if not repositories:  # the key a connection without key checks does not check
+            raise IntegrityError(
+                _SQLITE_LAST_TAG_ID,
+                (repository_id,),
+                sqlite3.IntegrityError(
+                    f"FOREIGN KEY constraint failed: no repository {repository_id}"
+                ),
+            )
+        return range(last + 1, last + 1 + count)
+
     async def insert_new_tags(
         self,
-        repository_id: int,
         tags: list[tuple[Any, ...]],
         images: list[tuple[Any, ...]],
+        history: list[tuple[Any, ...]],
     ) -> None:
         await executemany(self._session, self._binder, _INSERT_TAGS, NEW_TAG_COLUMNS, tags)
-        found = await self._names(_SQLITE_TAG_IDS, repository_id, [row[1] for row in tags])
-        ids = {str(name): int(tag_id) for name, tag_id in found}
-        # names in order, ids in insertion order: the rows stay in id order
-        await self.insert_images([(ids[row[0]], *row[1:]) for row in images])
-        history = [(ids[row[1]], row[3], row[7], row[8]) for row in tags if row[3] is not None]
-        await self.upsert_history(sorted(history))
+        await self.insert_images(images)
+        await executemany(self._session, self._binder, _INSERT_HISTORY, HISTORY_COLUMNS, history)
 
     async def update_tags(self, rows: list[tuple[Any, ...]], now: datetime) -> None:
         await executemany(self._session, self._binder, _UPDATE_TAGS, _UPDATE_TAG_PARAMS, rows)

@@ -6,7 +6,9 @@ On the writer thread that work took turns for the one GIL with the fetching loop
 each waited for the other. The writer thread hands pages of full page-throughs
 (`PageWrite`: data, not a closure) to this process instead, which runs the very same
 `indexer.store.writes.write_hub_tags` on a connection of its own, beside the fetching
-loop instead of in turns with it.
+loop instead of in turns with it. On SQLite that connection does not check foreign keys
+(a lookup per row): the rows it writes reference the tags it has just inserted, and
+the loader checks a page's repository once (`indexer.store.hub_rows`).
 
 The writer thread stays in charge of the order: it commits its own transaction before
 it sends a group of pages, and waits for their commit before it runs the next job. On
@@ -142,7 +144,7 @@ async def _answer(transaction: Transaction, ids: RepositoryIds, message: bytes) 
 
 async def _serve_async(connection: Connection, url: URL) -> None:
     ids = RepositoryIds()
-    async with store_transactions(url) as transaction:
+    async with store_transactions(url, check_keys=False) as transaction:
         while message := connection.recv_bytes():
             try:
                 reply = await _answer(transaction, ids, message)

@@ -74,21 +74,31 @@ def _store_connection(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={STORE_CHECKPOINT_PAGES}")
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _unchecked_keys(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+
+
+def _sqlite_engine(url: URL, *, check_keys: bool) -> Engine:
     """A synchronous engine (stdlib ``sqlite3``) on the SQLite file of ``url``."""
     engine = create_engine(
         url.set(drivername="sqlite"),
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
     event.listen(engine, "connect", _store_connection)
+    if not check_keys:
+        event.listen(engine, "connect", _unchecked_keys)
     return engine
 
 
 @asynccontextmanager
-async def store_transactions(url: URL) -> AsyncIterator[Transaction]:
-    """A factory of transactions on one connection of ``url``'s database, and its clean-up."""
+async def store_transactions(url: URL, *, check_keys: bool = True) -> AsyncIterator[Transaction]:
+    """A factory of transactions on one connection of ``url``'s database, and its clean-up.
+
+    ``check_keys=False``: SQLite does not check foreign keys on this connection (a lookup
+    per row written), for a writer whose rows reference only rows it has just written
+    or looked up in the same transaction (the page process); PostgreSQL checks them."""
     if url.drivername.startswith("sqlite"):
-        engine = _sqlite_engine(url)
+        engine = _sqlite_engine(url, check_keys=check_keys)
 
         @asynccontextmanager
         async def sqlite_transaction() -> AsyncIterator[AsyncSession]:

@@ -40,7 +40,6 @@ from indexer.store.models import (
 )
 from indexer.store.records import (
     BuildRecord,
-    HubImageFacts,
     HubTagFacts,
     LibraryFileRecord,
     StanzaRecord,
@@ -542,10 +541,12 @@ async def write_hub_tags(
     time = loader.time
     bound_now = time(now)
     if new_names:
+        ids = await loader.new_tag_ids(repository_id, len(new_names))
+        new_tags = list(zip(ids, new_names, strict=True))
         await loader.insert_new_tags(
-            repository_id,
             [
                 (
+                    tag_id,
                     repository_id,
                     name,
                     False,
@@ -556,9 +557,18 @@ async def write_hub_tags(
                     bound_now,
                     bound_now,
                 )
-                for name in new_names
+                for tag_id, name in new_tags
             ],
-            [row for name in new_names for row in _image_values(name, by_name[name].images, time)],
+            [
+                row
+                for tag_id, name in new_tags
+                for row in _image_values(tag_id, by_name[name], time)
+            ],
+            [
+                (tag_id, digest, bound_now, bound_now)
+                for tag_id, name in new_tags
+                if (digest := by_name[name].digest) is not None
+            ],
         )
     if updated:
         updated.sort(key=lambda item: item[1])
@@ -578,9 +588,7 @@ async def write_hub_tags(
             now,
         )
         images = [
-            row
-            for name, tag_id, _ in updated
-            for row in _image_values(tag_id, by_name[name].images, time)
+            row for name, tag_id, _ in updated for row in _image_values(tag_id, by_name[name], time)
         ]
         if images:
             await loader.insert_images(images)
@@ -599,14 +607,13 @@ bashbrew_arch = functools.lru_cache(maxsize=256)(_bashbrew_arch)
 
 
 def _image_values(
-    tag: int | str, images: Sequence[HubImageFacts], time: Callable[[datetime | None], Any]
+    tag_id: int, tag: HubTagFacts, time: Callable[[datetime | None], Any]
 ) -> list[tuple[Any, ...]]:
     """The hub_images rows of one tag, as `indexer.store.hub_rows.IMAGE_COLUMNS` tuples: one
-    per digest (images without a digest are left out). ``tag`` is the tag's id, or its
-    name for a tag not stored yet (`HubRows.insert_new_tags`)."""
+    per digest (images without a digest are left out)."""
     seen: set[str] = set()
     rows = []
-    for image in images:
+    for image in tag.images:
         digest = image.digest
         if not digest or digest in seen:
             continue
@@ -614,7 +621,7 @@ def _image_values(
         os_name, architecture, variant = image.os, image.architecture, image.variant or None
         rows.append(
             (
-                tag,
+                tag_id,
                 os_name,
                 architecture,
                 variant,
