@@ -20,9 +20,10 @@ The protocol, over a pipe: the thread sends a group of pages (msgpack: whether l
 must be marked stale, then per page the repository, its id if known, the run's time
 and the tags); the process writes them in one transaction and answers each page's
 `HubWriteResult` and whether it marked the links stale; or, when the transaction fails,
-the exception (pickled), and ends. An empty message ends the process. The process is
-forked from a fork server that imported this module once, so a run starts its page
-process in a moment.
+the exception (pickled), and ends. The thread may send the next group before it reads
+the answer to the first: the process writes them one after the other, and marks the
+links stale once. An empty message ends the process. The process is forked from a fork
+server that imported this module once, so a run starts its page process in a moment.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from indexer.store.state import mark_links_stale
 from indexer.store.transactions import Transaction, store_transactions
 from indexer.store.writes import HubWriteResult, RepositoryIds, write_hub_tags
 
-__all__ = ["PagePool", "PageProcessError", "PageWrite", "write_pages"]
+__all__ = ["PagePool", "PageProcessError", "PageWrite", "SentPages", "write_pages"]
 
 #: page processes on PostgreSQL: while one waits for the server, another prepares rows
 POSTGRES_PAGE_PROCESSES = 2
@@ -123,7 +124,10 @@ def _pickled(error: BaseException) -> bytes:
         return pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
 
 
-async def _answer(transaction: Transaction, ids: RepositoryIds, message: bytes) -> bytes:
+async def _answer(
+    transaction: Transaction, ids: RepositoryIds, message: bytes, *, marked_before: bool
+) -> tuple[bytes, bool]:
+    """The reply to one group, and whether it marked the links stale."""
     mark, pages = _REQUEST.decode(message)
     async with transaction() as session:
         if session.get_bind().dialect.name == "postgresql":
@@ -134,23 +138,26 @@ async def _answer(transaction: Transaction, ids: RepositoryIds, message: bytes) 
                 PageWrite(repository, records, now, repository_id)
                 for repository, repository_id, now, records in pages
             ],
-            mark=mark,
+            mark=mark and not marked_before,
             ids=ids,
         )
-    return _ENCODER.encode(
-        (marked, [(result.added, result.changed, result.unchanged) for result in results])
-    )
+    reply = (marked, [(result.added, result.changed, result.unchanged) for result in results])
+    return _ENCODER.encode(reply), marked
 
 
 async def _serve_async(connection: Connection, url: URL) -> None:
     ids = RepositoryIds()
+    # a group sent before the answer to an earlier one was read may still ask to mark
+    # the links: marked once, they stay marked for the run
+    marked = False
     async with store_transactions(url, check_keys=False) as transaction:
         while message := connection.recv_bytes():
             try:
-                reply = await _answer(transaction, ids, message)
+                reply, marked_now = await _answer(transaction, ids, message, marked_before=marked)
             except Exception as exc:  # handed to the writer thread, which fails the run
                 connection.send_bytes(_FAILED + _pickled(exc))
                 return
+            marked = marked or marked_now
             connection.send_bytes(_DONE + reply)
 
 
@@ -216,6 +223,25 @@ class PageProcess:
         except OSError as exc:
             raise PageProcessError(self._ended()) from exc
 
+    async def answered(self) -> None:
+        """Wait, on the running loop, until an answer (or the end of the process) can be
+        read without blocking."""
+        connection = self._connection
+        if connection is None or connection.poll():
+            return
+        loop = asyncio.get_running_loop()
+        readable: asyncio.Future[None] = loop.create_future()
+
+        def ready() -> None:
+            if not readable.done():
+                readable.set_result(None)
+
+        loop.add_reader(connection.fileno(), ready)
+        try:
+            await readable
+        finally:
+            loop.remove_reader(connection.fileno())
+
     def receive(self) -> tuple[bool, list[HubWriteResult]]:
         """The answer to `send`: whether the links were marked stale, and each page's
         result; raises what the transaction raised, or `PageProcessError`."""
@@ -263,6 +289,16 @@ class PageProcess:
             process.kill()
 
 
+@dataclass(frozen=True, slots=True)
+class SentPages:
+    """A group of pages sent to the pool, whose answer has not been read yet."""
+
+    #: how many pages
+    pages: int
+    #: page indexes by process
+    shares: dict[int, list[int]]
+
+
 class PagePool:
     """The writer's page processes: one on SQLite (one writer at a time),
     `POSTGRES_PAGE_PROCESSES` on PostgreSQL, where each waits for the server most of the
@@ -282,18 +318,31 @@ class PagePool:
         for process in self._processes:
             process.start()
 
-    def write(self, pages: Sequence[PageWrite], *, mark: bool) -> tuple[bool, list[HubWriteResult]]:
-        """Write ``pages`` (see `write_pages`); each process' share in one transaction."""
+    def send(self, pages: Sequence[PageWrite], *, mark: bool) -> SentPages:
+        """Send ``pages`` to be written (see `write_pages`), each process' share in one
+        transaction; the answer is read by `receive`. Groups sent before the answer to
+        an earlier one was read are written after it, in the order sent."""
         shares: dict[int, list[int]] = {}
         for index, page in enumerate(pages):
             slot = zlib.crc32(page.repository.encode()) % len(self._processes)
             shares.setdefault(slot, []).append(index)
         for slot, indexes in shares.items():
             self._processes[slot].send([pages[index] for index in indexes], mark=mark)
+        return SentPages(len(pages), shares)
+
+    async def answered(self, sent: SentPages) -> None:
+        """Wait until the answer to ``sent`` (the oldest group not received) is there."""
+        for slot in sent.shares:
+            await self._processes[slot].answered()
+
+    def receive(self, sent: SentPages) -> tuple[bool, list[HubWriteResult]]:
+        """The answer to ``sent``, the oldest group not received yet: whether the links
+        were marked stale, and each page's result. A group whose pages went to several
+        processes fails as a whole when one part fails."""
         marked = False
         results: dict[int, HubWriteResult] = {}
         failure: BaseException | None = None
-        for slot, indexes in shares.items():
+        for slot, indexes in sent.shares.items():
             try:
                 share_marked, share_results = self._processes[slot].receive()
             except Exception as exc:  # the others' answers are still read
@@ -303,7 +352,11 @@ class PagePool:
             results.update(zip(indexes, share_results, strict=True))
         if failure is not None:
             raise failure
-        return marked, [results[index] for index in range(len(pages))]
+        return marked, [results[index] for index in range(sent.pages)]
+
+    def write(self, pages: Sequence[PageWrite], *, mark: bool) -> tuple[bool, list[HubWriteResult]]:
+        """`send` ``pages`` and wait for their answer (nothing else in flight)."""
+        return self.receive(self.send(pages, mark=mark))
 
     def close(self) -> None:
         for process in self._processes:

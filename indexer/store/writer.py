@@ -17,7 +17,10 @@ Hub pages can go a step further (`StoreThread.submit_page`): a page is data, and
 writer sends the pages queued together to its page process (two on PostgreSQL, by
 repository; :mod:`indexer.store.page_process`), which writes them with its own GIL. The
 writer commits its own jobs before it sends pages, and waits for the pages' commit
-before its next job.
+before its next job. Between jobs it keeps a second group of pages waiting in the
+pipe while the process writes the first (`GROUPS_IN_FLIGHT`), and reads the answers as
+they come while it waits for jobs, so the process goes from one group to the next
+without waiting for the writer.
 
 Why threads with loops of their own: a database round trip through an async driver is
 a handful of hops between the event loop and the driver; on the fetching loop, busy
@@ -36,6 +39,7 @@ task group cancels the other stages).
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import threading
@@ -49,7 +53,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from indexer.store.db import normalize_database_url
-from indexer.store.page_process import PagePool, PageWrite
+from indexer.store.page_process import PagePool, PageWrite, SentPages
 from indexer.store.state import StaleLinksMark
 from indexer.store.transactions import Transaction, store_transactions
 from indexer.store.writes import HubWriteResult
@@ -63,9 +67,12 @@ T = TypeVar("T")
 StoreAction = Callable[[AsyncSession], Awaitable[T]]
 #: the most jobs committed together (and reported back in one hand-over)
 GROUP_JOBS = 64
-#: the most pages sent to the page process together: less than the pipeline's bound on
-#: outstanding jobs, so the pagers go on fetching while the process writes a group
+#: the most pages sent to the page process together
 GROUP_PAGES = 24
+#: groups of pages sent and not answered yet: the next group waits in the pipe while
+#: the process writes one, so it starts on it at once. Those groups' pages stay less
+#: than the pipeline's bound on outstanding jobs, so the pagers go on fetching.
+GROUPS_IN_FLIGHT = 2
 #: no more jobs join a transaction after it has run this long (seconds)
 GROUP_SECONDS = 1.0
 #: how long a cancelled run waits for a store thread to roll back and stop
@@ -82,6 +89,16 @@ class _Job:
     page: PageWrite | None = None
     #: the run's mark of stale links, set by the first page that adds a tag
     links: StaleLinksMark | None = None
+
+
+@dataclass
+class _Flight:
+    """A group of pages sent to the page processes, not answered yet."""
+
+    jobs: list[_Job]
+    sent: SentPages
+    #: the runs' marks of stale links the group's pages carry
+    marks: list[StaleLinksMark]
 
 
 class _Nothing:
@@ -113,6 +130,9 @@ class StoreThread:
         self._held: _Job | _Nothing | None = _NOTHING
         self._stop_requested = threading.Event()
         self._pages = PagePool(database_url)
+        self._in_flight: collections.deque[_Flight] = collections.deque()
+        #: when the oldest group in flight was sent (`busy_seconds` counts from there)
+        self._flying_since = 0.0
         self.transactions = 0
         #: seconds the thread spent in transactions (jobs and commits)
         self.busy_seconds = 0.0
@@ -253,12 +273,35 @@ class StoreThread:
                 job = await inbox.get()
                 while job is not None:
                     if job.page is None:
+                        self._land_all()  # a job sees the pages queued before it
                         following = await self._run_group(job, transaction)
                     else:
-                        following = self._write_pages(job)
-                    job = await inbox.get() if isinstance(following, _Nothing) else following
+                        following = self._send_pages(job)
+                    job = await self._next_job() if isinstance(following, _Nothing) else following
+                self._land_all()
         finally:
             self._pages.close()
+
+    async def _next_job(self) -> _Job | None:
+        """The next job from the inbox; meanwhile the answers to the pages in flight are
+        read as they come (their jobs' slots are what the pagers wait for)."""
+        assert self._inbox is not None
+        inbox = self._inbox
+        while self._in_flight and inbox.empty():
+            getting = asyncio.ensure_future(inbox.get())
+            answered = asyncio.ensure_future(self._pages.answered(self._in_flight[0].sent))
+            try:
+                await asyncio.wait((getting, answered), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiting in (getting, answered):
+                    waiting.cancel()
+                await asyncio.wait((getting, answered))
+            if not answered.cancelled():
+                answered.exception()  # a broken pipe: `_land_oldest` raises the error
+            if not getting.cancelled():
+                return getting.result()
+            self._land_oldest()
+        return await inbox.get()
 
     def _next_of_kind(self, first: _Job, group: list[Any]) -> _Job | _Nothing | None:
         """The next queued job if it may join ``first``'s group (same kind, group not
@@ -303,34 +346,62 @@ class StoreThread:
         self._main_loop.call_soon_threadsafe(self._settle_all, done, None)
         return self._held
 
-    def _write_pages(self, job: _Job) -> _Job | _Nothing | None:
+    def _send_pages(self, job: _Job) -> _Job | _Nothing | None:
         """Send ``job``'s page and the pages queued behind it (at most `GROUP_PAGES`) to the
-        page process, one transaction there; answers the job held back, if any."""
+        page processes, one transaction there, first reading the oldest answer if
+        `GROUPS_IN_FLIGHT` groups are sent; answers the job held back, if any."""
         assert self._main_loop is not None
         self._held = _NOTHING
         jobs = [job]
         while not isinstance(following := self._next_of_kind(job, jobs), _Nothing):
             assert following is not None
             jobs.append(following)
-        marks = {id(j.links): j.links for j in jobs if j.links is not None}
-        started = time.perf_counter()
+        while len(self._in_flight) >= GROUPS_IN_FLIGHT:
+            self._land_oldest()
+        marks = list({id(j.links): j.links for j in jobs if j.links is not None}.values())
         try:
-            marked, results = self._pages.write(
+            sent = self._pages.send(
                 [j.page for j in jobs if j.page is not None],
-                mark=any(not links.marked for links in marks.values()),
+                mark=any(not links.marked for links in marks),
             )
         except Exception as exc:
-            self._main_loop.call_soon_threadsafe(self._fail_all, jobs, None, exc)
+            self._fail_in_flight(jobs, exc)
+            raise
+        if not self._in_flight:
+            self._flying_since = time.perf_counter()
+        self._in_flight.append(_Flight(jobs, sent, marks))
+        return self._held
+
+    def _land_oldest(self) -> None:
+        """Read the answer to the oldest group in flight (waiting for it) and settle its
+        jobs; a failed group fails the groups sent after it too (the process has ended)."""
+        assert self._main_loop is not None
+        flight = self._in_flight.popleft()
+        try:
+            marked, results = self._pages.receive(flight.sent)
+        except Exception as exc:
+            self._fail_in_flight(flight.jobs, exc)
             raise
         finally:
-            self.busy_seconds += time.perf_counter() - started
+            if not self._in_flight:
+                self.busy_seconds += time.perf_counter() - self._flying_since
         if marked:
-            for links in marks.values():
+            for links in flight.marks:
                 links.marked = True
         self._main_loop.call_soon_threadsafe(
-            self._settle_all, list(zip(jobs, results, strict=True)), None
+            self._settle_all, list(zip(flight.jobs, results, strict=True)), None
         )
-        return self._held
+
+    def _land_all(self) -> None:
+        while self._in_flight:
+            self._land_oldest()
+
+    def _fail_in_flight(self, jobs: list[_Job], error: BaseException) -> None:
+        """``jobs`` failed with ``error``, and so did every group still in flight."""
+        assert self._main_loop is not None
+        failed = [*jobs, *(j for flight in self._in_flight for j in flight.jobs)]
+        self._in_flight.clear()
+        self._main_loop.call_soon_threadsafe(self._fail_all, failed, None, error)
 
 
 @asynccontextmanager

@@ -17,7 +17,7 @@ from indexer.store.models import Tag
 from indexer.store.page_process import PagePool, PageProcessError, PageWrite
 from indexer.store.records import HubImageRecord, HubTagRecord
 from indexer.store.state import LINKS_STALE_KEY, StaleLinksMark, delete_state, get_state, set_state
-from indexer.store.writer import running_writer
+from indexer.store.writer import GROUP_PAGES, running_writer
 from indexer.store.writes import write_hub_tags
 from tests.databases import fetch_rows
 
@@ -215,3 +215,47 @@ async def test_the_pool_answers_a_group_of_several_repositories_in_order(
     assert [len(result.added) for result in results] == [2, 3, 4, 5, 0]
     assert len(results[-1].changed) == 3
     assert len(await fetch_rows(database_url, "SELECT name FROM tags")) == 14
+
+
+@pytest.mark.asyncio
+async def test_a_group_sent_before_the_answer_to_the_last_is_written_after_it(
+    database_url: str,
+) -> None:
+    """Two groups in flight: the second is written after the first (it sees its tags),
+    and the links are marked once although both groups asked for it."""
+    pool = PagePool(normalize_database_url(database_url))
+    try:
+        first = pool.send([PageWrite("python", _tags("a", 3), NOW)], mark=True)
+        second = pool.send([PageWrite("python", _tags("a", 4, digest="b"), NOW)], mark=True)
+        first_marked, (first_result,) = pool.receive(first)
+        second_marked, (second_result,) = pool.receive(second)
+    finally:
+        pool.close()
+    assert (first_marked, len(first_result.added)) == (True, 3)
+    assert not second_marked
+    assert (len(second_result.added), len(second_result.changed)) == (1, 3)
+
+
+@pytest.mark.asyncio
+async def test_a_failing_group_fails_the_group_in_flight_behind_it(database_url: str) -> None:
+    gate = threading.Event()
+    links = StaleLinksMark()
+    with pytest.raises(_KEY_ERRORS):
+        async with running_writer(database_url, queue_size=64) as writer:
+            held = await writer.submit(_holding(gate))
+            # no such repository: the first group fails
+            pages = [
+                await writer.submit_page(
+                    PageWrite("python", _tags(f"p{page}", 1), NOW, repository_id=999_999), links
+                )
+                for page in range(GROUP_PAGES)
+            ]
+            behind = await writer.submit_page(PageWrite("python", _tags("r", 2), NOW), links)
+            gate.set()
+            await held
+            for page in pages:
+                with pytest.raises(_KEY_ERRORS):
+                    await page
+            with pytest.raises(_KEY_ERRORS):
+                await behind  # sent, never written: the process ended with the first
+    assert await fetch_rows(database_url, "SELECT name FROM tags") == []
