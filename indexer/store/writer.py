@@ -134,7 +134,8 @@ class StoreThread:
         #: when the oldest group in flight was sent (`busy_seconds` counts from there)
         self._flying_since = 0.0
         self.transactions = 0
-        #: seconds the thread spent in transactions (jobs and commits)
+        #: seconds the thread had a transaction going: its own jobs', or pages' in the
+        #: page processes (from sending the first of a run of groups to the last answer)
         self.busy_seconds = 0.0
 
     # --- the submitting side (the pipeline's loop) -------------------------------
@@ -356,8 +357,12 @@ class StoreThread:
         while not isinstance(following := self._next_of_kind(job, jobs), _Nothing):
             assert following is not None
             jobs.append(following)
-        while len(self._in_flight) >= GROUPS_IN_FLIGHT:
-            self._land_oldest()
+        try:
+            while len(self._in_flight) >= GROUPS_IN_FLIGHT:
+                self._land_oldest()
+        except Exception as exc:  # an earlier group failed: these pages are not sent
+            self._main_loop.call_soon_threadsafe(self._fail_all, jobs, None, exc)
+            raise
         marks = list({id(j.links): j.links for j in jobs if j.links is not None}.values())
         try:
             sent = self._pages.send(
