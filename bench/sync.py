@@ -180,18 +180,23 @@ def _peak_kib(pid: int) -> int | None:
     return None  # exited: its memory is gone
 
 
+def _stat_fields(pid: int | str) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command's name (state first); None
+    once the process is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2 :].split()
+
+
 def _descendants(pid: int) -> list[int]:
     """The processes below ``pid`` (the fork server and the writer's page process)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or (fields := _stat_fields(entry.name)) is None:
             continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
     found: list[int] = []
     pending = [pid]
     while pending:
@@ -203,11 +208,9 @@ def _descendants(pid: int) -> list[int]:
 
 def _cpu_seconds(pid: int) -> float | None:
     """User and system CPU of a running process; None once it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+    fields = _stat_fields(pid)
+    if fields is None:
         return None
-    fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

@@ -354,10 +354,6 @@ class PagePool:
             raise failure
         return marked, [results[index] for index in range(sent.pages)]
 
-    def write(self, pages: Sequence[PageWrite], *, mark: bool) -> tuple[bool, list[HubWriteResult]]:
-        """`send` ``pages`` and wait for their answer (nothing else in flight)."""
-        return self.receive(self.send(pages, mark=mark))
-
     def close(self) -> None:
         for process in self._processes:
             process.close()

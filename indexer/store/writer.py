@@ -144,12 +144,7 @@ class StoreThread:
         self, action: StoreAction[T], *, on_commit: Callable[[T], None] | None = None
     ) -> asyncio.Future[T]:
         """Queue ``action`` (waiting while too many are outstanding); answer its future."""
-        await self._ready.wait()
-        await self._slots.acquire()
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        future.add_done_callback(_consume_exception)
-        self._post(_Job(action, future, on_commit))
-        return future
+        return await self._queue(action, on_commit)
 
     async def submit_page(
         self,
@@ -160,11 +155,21 @@ class StoreThread:
     ) -> asyncio.Future[HubWriteResult]:
         """Queue a Hub page for the page process, as `submit` does a job; the first page
         that adds a tag marks the links stale (``links``: once per run)."""
+        return await self._queue(None, on_commit, page, links)
+
+    async def _queue(
+        self,
+        action: StoreAction[Any] | None,
+        on_commit: Callable[[Any], None] | None,
+        page: PageWrite | None = None,
+        links: StaleLinksMark | None = None,
+    ) -> asyncio.Future[Any]:
+        """Post a job once the thread is ready and a slot is free; answer its future."""
         await self._ready.wait()
         await self._slots.acquire()
-        future: asyncio.Future[HubWriteResult] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         future.add_done_callback(_consume_exception)
-        self._post(_Job(None, future, on_commit, page, links))
+        self._post(_Job(action, future, on_commit, page, links))
         return future
 
     async def start_pages(self) -> None:
@@ -357,19 +362,15 @@ class StoreThread:
         while not isinstance(following := self._next_of_kind(job, jobs), _Nothing):
             assert following is not None
             jobs.append(following)
+        marks = list({id(j.links): j.links for j in jobs if j.links is not None}.values())
         try:
             while len(self._in_flight) >= GROUPS_IN_FLIGHT:
                 self._land_oldest()
-        except Exception as exc:  # an earlier group failed: these pages are not sent
-            self._main_loop.call_soon_threadsafe(self._fail_all, jobs, None, exc)
-            raise
-        marks = list({id(j.links): j.links for j in jobs if j.links is not None}.values())
-        try:
             sent = self._pages.send(
                 [j.page for j in jobs if j.page is not None],
                 mark=any(not links.marked for links in marks),
             )
-        except Exception as exc:
+        except Exception as exc:  # these pages are not written, nor those in flight
             self._fail_in_flight(jobs, exc)
             raise
         if not self._in_flight:

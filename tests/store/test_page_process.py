@@ -184,12 +184,14 @@ async def test_a_failing_group_of_pages_fails_the_writer_and_commits_none(
 async def test_a_killed_page_process_is_an_error_not_a_hang(database_url: str) -> None:
     pool = PagePool(normalize_database_url(database_url))
     try:
-        marked, results = pool.write([PageWrite("python", _tags("a", 2), NOW)], mark=True)
+        marked, results = pool.receive(
+            pool.send([PageWrite("python", _tags("a", 2), NOW)], mark=True)
+        )
         assert marked
         assert [len(result.added) for result in results] == [2]
         pool.kill()
         with pytest.raises(PageProcessError, match="ended without answering"):
-            pool.write([PageWrite("python", _tags("b", 2), NOW)], mark=False)
+            pool.receive(pool.send([PageWrite("python", _tags("b", 2), NOW)], mark=False))
     finally:
         pool.close()
     assert len(await fetch_rows(database_url, "SELECT name FROM tags")) == 2
@@ -208,7 +210,7 @@ async def test_the_pool_answers_a_group_of_several_repositories_in_order(
     ]
     changed = PageWrite("debian", _tags("debian", 3, digest="c"), NOW)
     try:
-        marked, results = pool.write([*pages, changed], mark=False)
+        marked, results = pool.receive(pool.send([*pages, changed], mark=False))
     finally:
         pool.close()
     assert not marked
