@@ -313,34 +313,38 @@ class ParentRef(Base):
 
 
 class HubImage(Base):
-    """One platform image of a Hub tag."""
+    """One platform image of a Hub tag, keyed by (tag, digest).
+
+    No surrogate id: on SQLite the table is clustered on its key (``WITHOUT ROWID``), so
+    a first load writes one b-tree per row instead of a rowid table plus a unique index
+    that repeats the digest; on PostgreSQL it drops an index and a sequence call per row.
+    """
 
     __tablename__ = "hub_images"
-    __table_args__ = (UniqueConstraint("tag_id", "digest"),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"))
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
     os: Mapped[str] = mapped_column(String(50))
     architecture: Mapped[str] = mapped_column(String(50))
     variant: Mapped[str | None] = mapped_column(String(50))
     #: the same platform in the library's names (arm32v7, arm64v8, i386, windows-amd64)
     bashbrew_arch: Mapped[str] = mapped_column(String(50))
-    digest: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(100), primary_key=True)
     size: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str | None] = mapped_column(String(50))
     last_pushed: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class TagHistory(Base):
-    """An interval during which a tag pointed at one digest."""
+    """An interval during which a tag pointed at one digest, keyed by (tag, first seen)
+    and clustered on that key on SQLite, as `HubImage` is."""
 
     __tablename__ = "tag_history"
-    __table_args__ = (UniqueConstraint("tag_id", "first_seen"),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"))
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
     digest: Mapped[str] = mapped_column(String(100))
-    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -276,7 +276,7 @@ async def hub_platform_of(session: AsyncSession, digest: str) -> tuple[str, str,
             select(HubImage.os, HubImage.architecture, HubImage.variant)
             .join(Tag, Tag.id == HubImage.tag_id)
             .where(Tag.digest == digest)
-            .order_by(HubImage.id)
+            .order_by(HubImage.tag_id, HubImage.digest)
             .limit(1)
         )
     ).first()

@@ -124,7 +124,7 @@ def _platform(
 
 _HUB_FACTS = """
 SELECT t.digest, t.media_type, t.last_updated, t.tag_status, t.removed_at,
-       i.id, i.architecture, i.os, i.variant, i.bashbrew_arch, i.digest, i.size, i.last_pushed
+       i.tag_id, i.architecture, i.os, i.variant, i.bashbrew_arch, i.digest, i.size, i.last_pushed
 FROM tags t
 LEFT JOIN hub_images i ON i.tag_id = t.id
 WHERE t.id = :tag_id
@@ -156,7 +156,7 @@ async def hub_facts(reader: Reader, tag_id: int) -> dict[str, Any] | None:
             }
             for (
                 *_,
-                image_id,
+                image_tag_id,
                 architecture,
                 os,
                 variant,
@@ -165,7 +165,7 @@ async def hub_facts(reader: Reader, tag_id: int) -> dict[str, Any] | None:
                 size,
                 last_pushed,
             ) in rows
-            if image_id is not None
+            if image_tag_id is not None
         ],
     }
 

@@ -1,0 +1,151 @@
+"""hub_images and tag_history keyed by their natural keys, without a surrogate id
+
+Each table had an ``id`` nothing reads, a primary key on it and a unique constraint
+on its natural key: ``(tag_id, digest)`` for a tag's platform images, ``(tag_id,
+first_seen)`` for its digest intervals. A first load writes a row of each per tag and
+per platform image, so every row went into two b-trees, the second repeating the
+digest. Now the natural key is the primary key:
+
+- on SQLite the tables are ``WITHOUT ROWID``: clustered on that key, one b-tree per
+  row; SQLite cannot change a primary key in place, so each table is copied into its
+  new form (views that name it are dropped around the copy and created again as they
+  were stored);
+- on PostgreSQL the id column, its sequence and its index go; the unique constraint's
+  columns become the primary key.
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0015"
+down_revision: str | None = "0014"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+#: table: (its natural key, its columns other than ``id``, in the table's order)
+TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "hub_images": (
+        ("tag_id", "digest"),
+        (
+            "tag_id",
+            "os",
+            "architecture",
+            "variant",
+            "bashbrew_arch",
+            "digest",
+            "size",
+            "status",
+            "last_pushed",
+        ),
+    ),
+    "tag_history": (
+        ("tag_id", "first_seen"),
+        ("tag_id", "digest", "first_seen", "last_seen"),
+    ),
+}
+
+
+def _columns(table: str) -> list[sa.Column[object]]:
+    """The columns of ``table`` other than ``id``, as revision 0001 created them."""
+    types: dict[str, tuple[sa.types.TypeEngine[object], bool]] = {
+        "tag_id": (sa.Integer(), False),
+        "os": (sa.String(length=50), False),
+        "architecture": (sa.String(length=50), False),
+        "variant": (sa.String(length=50), True),
+        "bashbrew_arch": (sa.String(length=50), False),
+        "digest": (sa.String(length=100), False),
+        "size": (sa.BigInteger(), True),
+        "status": (sa.String(length=50), True),
+        "last_pushed": (sa.DateTime(timezone=True), True),
+        "first_seen": (sa.DateTime(timezone=True), False),
+        "last_seen": (sa.DateTime(timezone=True), False),
+    }
+    return [sa.Column(name, types[name][0], nullable=types[name][1]) for name in TABLES[table][1]]
+
+
+def _foreign_key(table: str) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        ["tag_id"], ["tags.id"], name=op.f(f"fk_{table}_tag_id_tags"), ondelete="CASCADE"
+    )
+
+
+def _unique_name(table: str) -> str:
+    return f"uq_{table}_{'_'.join(TABLES[table][0])}"
+
+
+@contextmanager
+def _views_set_aside() -> Iterator[None]:
+    """SQLite refuses to rename a table while a view names a table that is gone: drop
+    every view around the copies and create each again from its stored text."""
+    stored = op.get_bind().exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY rowid"
+    )
+    views = [(str(name), str(sql)) for name, sql in stored]
+    for name, _sql in reversed(views):
+        op.execute(f"DROP VIEW {name}")
+    yield
+    for _name, sql in views:
+        op.execute(sql)
+
+
+def _copy_sqlite(table: str, *, keyed: bool) -> None:
+    """Copy ``table`` into its keyed form (``keyed``) or back into its form with an id."""
+    key, names = TABLES[table]
+    copy = f"_{table}_copy"
+    if keyed:
+        op.create_table(
+            copy,
+            *_columns(table),
+            _foreign_key(table),
+            sa.PrimaryKeyConstraint(*key, name=op.f(f"pk_{table}")),
+            sqlite_with_rowid=False,
+        )
+    else:
+        op.create_table(
+            copy,
+            sa.Column("id", sa.Integer(), nullable=False),
+            *_columns(table),
+            _foreign_key(table),
+            sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
+            sa.UniqueConstraint(*key, name=op.f(_unique_name(table))),
+        )
+    listed = ", ".join(names)
+    order = ", ".join(key)
+    op.execute(f"INSERT INTO {copy} ({listed}) SELECT {listed} FROM {table} ORDER BY {order}")
+    op.drop_table(table)
+    op.rename_table(copy, table)
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        with _views_set_aside():
+            for table in TABLES:
+                _copy_sqlite(table, keyed=True)
+        return
+    for table, (key, _names) in TABLES.items():
+        op.drop_constraint(op.f(_unique_name(table)), table, type_="unique")
+        op.drop_constraint(op.f(f"pk_{table}"), table, type_="primary")
+        op.drop_column(table, "id")
+        op.create_primary_key(op.f(f"pk_{table}"), table, list(key))
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        with _views_set_aside():
+            for table in TABLES:
+                _copy_sqlite(table, keyed=False)
+        return
+    for table, (key, _names) in TABLES.items():
+        op.drop_constraint(op.f(f"pk_{table}"), table, type_="primary")
+        op.execute(f"ALTER TABLE {table} ADD COLUMN id SERIAL NOT NULL")  # as 0001 made it
+        op.create_primary_key(op.f(f"pk_{table}"), table, ["id"])
+        op.create_unique_constraint(op.f(_unique_name(table)), table, list(key))
