@@ -135,9 +135,11 @@ _PG_STORED = """
 SELECT name, id, digest, first_seen, removed_at FROM tags
 WHERE repository_id = $1 AND name = ANY($2::text[])
 """
-#: ids for new tags, from the tags' own sequence (one round trip for a page's tags)
+#: ids for new tags, from the tags' own sequence (one round trip for a page's tags); the
+#: sequence is looked up by name once per statement, not once per id
 _PG_NEW_TAG_IDS = """
-SELECT nextval(pg_get_serial_sequence('tags', 'id')) FROM generate_series(1, $1)
+WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('tags', 'id')::regclass AS seq)
+SELECT nextval(s.seq) FROM s, generate_series(1, $1)
 """
 _PG_UPDATE_TAGS = """
 UPDATE tags SET digest = r.d, media_type = r.m, last_updated = r.u, tag_status = r.s,
@@ -159,14 +161,15 @@ ON CONFLICT (tag_id, first_seen) DO UPDATE SET digest = excluded.digest
 """
 
 
-#: the Hub's tables, analysed as a sync grows them (`_Growth`)
-_PG_ANALYZE = "ANALYZE tags, hub_images, tag_history"
+#: the table a page's lookup by name reads, analysed as a sync grows it (`_Growth`); a
+#: page appends platform images and history by COPY and reads them only by their key
+_PG_ANALYZE = "ANALYZE tags"
 #: new tags after which the statistics are renewed the first time
 _ANALYZE_FIRST = 5000
 
 
 class _Growth:
-    """Tags one connection inserted since it last had the Hub's tables analysed.
+    """Tags one connection inserted since it last had ``tags`` analysed.
 
     A prepared statement's generic plan is made from the statistics of the moment: on a
     fresh database, a table the sync is filling looks empty, and the page lookup by
