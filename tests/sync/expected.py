@@ -87,15 +87,22 @@ def oracle_parents(corpus_dir: Path, snapshot: str) -> dict[tuple[str, str, str]
     return parents
 
 
+#: a platform image: os, architecture, variant, digest, size
+PlatformImage = tuple[str, str, str | None, str, int]
+
+
 def expected_hub(
     corpus: Corpus, snapshot: str, repositories: list[str]
-) -> dict[tuple[str, str], tuple[str, dict[tuple[str, str, str | None], tuple[str, int]]]]:
-    """(repository, tag) -> (index digest, {(os, architecture, variant): (digest, size)})."""
+) -> dict[tuple[str, str], tuple[str, set[PlatformImage]]]:
+    """(repository, tag) -> (index digest, its platform images).
+
+    A set, not a map by platform: a Windows tag has one image per Windows release, all
+    ``windows/amd64``."""
     hub = {}
     for repository in repositories:
         for view in published_images(corpus).views(snapshot, repository):
             images = {
-                (image.os, image.architecture, image.variant): (image.digest, image.size)
+                (image.os, image.architecture, image.variant, image.digest, image.size)
                 for image in view.images
             }
             hub[repository, view.name] = (view.digest, images)

@@ -18,6 +18,7 @@ from indexer.refs import normalize_ref
 from indexer.replay import Corpus, ReplayServer
 from indexer.store.cache import dockerfile_content_id
 from tests.sync.expected import (
+    PlatformImage,
     expected_builds,
     expected_hub,
     library_files,
@@ -123,12 +124,14 @@ async def test_full_sync_matches_the_corpus_then_a_second_sync_changes_nothing(
         )
     }
     assert stored_digests == {key: digest for key, (digest, _) in hub.items()}
-    stored_images: dict[tuple[str, str], dict[tuple[str, str, str | None], tuple[str, int]]] = {}
+    stored_images: dict[tuple[str, str], set[PlatformImage]] = {}
     for repository, tag, os_name, arch, variant, digest, size in await query(
         database_url,
         "SELECT repository, tag, os, architecture, variant, digest, size FROM v_tag_images",
     ):
-        stored_images.setdefault((repository, tag), {})[os_name, arch, variant] = (digest, size)
+        stored_images.setdefault((repository, tag), set()).add(
+            (os_name, arch, variant, digest, size)
+        )
     assert stored_images == {key: images for key, (_, images) in hub.items() if images}
 
     # items the corpus cannot serve are recorded with their reasons
