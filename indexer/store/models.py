@@ -180,6 +180,14 @@ class Tag(Base):
         UniqueConstraint("repository_id", "name"),
         #: the registry's indexes are joined to their tags by digest
         Index(None, "digest"),
+        #: only the tags a library file lists have a stanza: most of the Hub's (every tag
+        #: ever pushed) have none, and a first load would index each of their NULLs
+        Index(
+            None,
+            "stanza_id",
+            sqlite_where=text("stanza_id IS NOT NULL"),
+            postgresql_where=text("stanza_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -188,9 +196,7 @@ class Tag(Base):
     )
     name: Mapped[str] = mapped_column(String(128))
     #: the stanza this tag answers with (first maintained stanza listing it, else the newest)
-    stanza_id: Mapped[int | None] = mapped_column(
-        ForeignKey("stanzas.id", ondelete="SET NULL"), index=True
-    )
+    stanza_id: Mapped[int | None] = mapped_column(ForeignKey("stanzas.id", ondelete="SET NULL"))
     maintained: Mapped[bool] = mapped_column(Boolean, default=False)
     digest: Mapped[str | None] = mapped_column(String(100))
     media_type: Mapped[str | None] = mapped_column(String(200))

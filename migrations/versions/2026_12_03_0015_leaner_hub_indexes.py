@@ -1,4 +1,4 @@
-"""hub_images and tag_history keyed by their natural keys, without a surrogate id
+"""hub_images and tag_history keyed by their natural keys; tags.stanza_id indexed where set
 
 Each table had an ``id`` nothing reads, a primary key on it and a unique constraint
 on its natural key: ``(tag_id, digest)`` for a tag's platform images, ``(tag_id,
@@ -12,6 +12,10 @@ digest. Now the natural key is the primary key:
   were stored);
 - on PostgreSQL the id column, its sequence and its index go; the unique constraint's
   columns become the primary key.
+
+``ix_tags_stanza_id`` becomes partial (``WHERE stanza_id IS NOT NULL``): only the tags a
+library file lists have a stanza, a few thousand of the hundreds of thousands the Hub
+keeps, and the lookups by stanza (``stanza_id = ?``) imply the condition.
 
 Revision ID: 0015
 Revises: 0014
@@ -125,7 +129,19 @@ def _copy_sqlite(table: str, *, keyed: bool) -> None:
     op.rename_table(copy, table)
 
 
+#: the index on ``tags.stanza_id`` (partial at this revision)
+STANZA_INDEX = "ix_tags_stanza_id"
+_SET = sa.text("stanza_id IS NOT NULL")
+
+
+def _stanza_index(*, partial: bool) -> None:
+    op.drop_index(op.f(STANZA_INDEX), table_name="tags")
+    where = {"sqlite_where": _SET, "postgresql_where": _SET} if partial else {}
+    op.create_index(op.f(STANZA_INDEX), "tags", ["stanza_id"], unique=False, **where)
+
+
 def upgrade() -> None:
+    _stanza_index(partial=True)
     if op.get_bind().dialect.name == "sqlite":
         with _views_set_aside():
             for table in TABLES:
@@ -139,6 +155,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _stanza_index(partial=False)
     if op.get_bind().dialect.name == "sqlite":
         with _views_set_aside():
             for table in TABLES:

@@ -1,8 +1,10 @@
-"""Revision 0015: ``hub_images`` and ``tag_history`` keyed by their natural keys.
+"""Revision 0015: ``hub_images`` and ``tag_history`` keyed by their natural keys, and
+``tags.stanza_id`` indexed only where set.
 
 At head each table's primary key is its natural key and it has no ``id`` (on SQLite it
-is ``WITHOUT ROWID``); downgrading gives the id back, upgrading again drops it, and
-neither loses or changes a row or a view's answer.
+is ``WITHOUT ROWID``), and the stanza index is partial yet serves a lookup by stanza;
+downgrading gives the id and the whole index back, upgrading again takes them away,
+and neither loses or changes a row or a view's answer.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 from typing import Any
 
 from alembic import command
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from indexer.store.migrate import alembic_config, upgrade
@@ -50,6 +52,35 @@ def _shape(connection: Any) -> dict[str, tuple[list[str], list[str], list[list[s
     }
 
 
+#: the definition of the index on tags.stanza_id
+STANZA_INDEX = {
+    "sqlite": "SELECT sql FROM sqlite_master WHERE name = 'ix_tags_stanza_id'",
+    "postgresql": "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_tags_stanza_id'",
+}
+#: how each backend plans a lookup of tags by stanza (PostgreSQL told to avoid scans, as
+#: it would on a large table)
+BY_STANZA = {
+    "sqlite": ("EXPLAIN QUERY PLAN SELECT id FROM tags WHERE stanza_id = 1",),
+    "postgresql": ("SET enable_seqscan = off", "EXPLAIN SELECT id FROM tags WHERE stanza_id = 1"),
+}
+
+
+async def _stanza_index(database_url: str) -> tuple[str, str]:
+    """The stanza index's definition, and the plan of a lookup by stanza."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            backend = connection.dialect.name
+            definition = (await connection.execute(text(STANZA_INDEX[backend]))).scalar_one()
+            *settings, explain = BY_STANZA[backend]
+            for setting in settings:
+                await connection.execute(text(setting))
+            plan = " ".join(str(row[-1]) for row in await connection.execute(text(explain)))
+    finally:
+        await engine.dispose()
+    return str(definition), plan
+
+
 async def _schema(database_url: str) -> tuple[dict[str, Any], dict[str, str]]:
     """The tables' shape, and on SQLite their stored ``CREATE TABLE`` text."""
     engine = create_async_engine(database_url)
@@ -79,6 +110,8 @@ async def _round_trip(database_url: str) -> None:
         assert "id" not in columns and primary_key == key and uniques == [], table
         if database_url.startswith("sqlite"):
             assert created[table].rstrip().endswith("WITHOUT ROWID"), table
+    definition, plan = await _stanza_index(database_url)
+    assert "WHERE" in definition.upper() and "ix_tags_stanza_id" in plan
     rows, views = await _rows(database_url), await view_rows(database_url, list(CONTRACT_VIEWS))
     assert len(rows["hub_images"]) > 5 and len(rows["tag_history"]) > 5
 
@@ -90,12 +123,14 @@ async def _round_trip(database_url: str) -> None:
         assert "id" in columns and primary_key == ["id"] and uniques == [key], table
         if database_url.startswith("sqlite"):
             assert "WITHOUT ROWID" not in created[table], table
+    assert "WHERE" not in (await _stanza_index(database_url))[0].upper()
     assert await _rows(database_url) == rows
     assert await view_rows(database_url, list(CONTRACT_VIEWS)) == views
 
     applied = await upgrade(database_url)
     assert applied.applied == (REVISION,)
     assert (await _schema(database_url))[0] == shape_at_head(shape)
+    assert await _stanza_index(database_url) == (definition, plan)
     assert await _rows(database_url) == rows
     assert await view_rows(database_url, list(CONTRACT_VIEWS)) == views
 
@@ -108,7 +143,7 @@ def shape_at_head(before: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def test_hub_rows_are_keyed_and_the_migration_keeps_every_row(database_url: str) -> None:
+def test_hub_indexes_are_leaner_and_the_migration_keeps_every_row(database_url: str) -> None:
     load_handmade_graph(database_url)
     for statement in EXTRA_ROWS:
         asyncio.run(execute(database_url, statement))
