@@ -35,45 +35,20 @@ down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-#: table: (its natural key, its columns other than ``id``, in the table's order)
-TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "hub_images": (
-        ("tag_id", "digest"),
-        (
-            "tag_id",
-            "os",
-            "architecture",
-            "variant",
-            "bashbrew_arch",
-            "digest",
-            "size",
-            "status",
-            "last_pushed",
-        ),
-    ),
-    "tag_history": (
-        ("tag_id", "first_seen"),
-        ("tag_id", "digest", "first_seen", "last_seen"),
-    ),
+#: each table's natural key
+KEYS: dict[str, tuple[str, ...]] = {
+    "hub_images": ("tag_id", "digest"),
+    "tag_history": ("tag_id", "first_seen"),
 }
 
 
 def _columns(table: str) -> list[sa.Column[object]]:
-    """The columns of ``table`` other than ``id``, as revision 0001 created them."""
-    types: dict[str, tuple[sa.types.TypeEngine[object], bool]] = {
-        "tag_id": (sa.Integer(), False),
-        "os": (sa.String(length=50), False),
-        "architecture": (sa.String(length=50), False),
-        "variant": (sa.String(length=50), True),
-        "bashbrew_arch": (sa.String(length=50), False),
-        "digest": (sa.String(length=100), False),
-        "size": (sa.BigInteger(), True),
-        "status": (sa.String(length=50), True),
-        "last_pushed": (sa.DateTime(timezone=True), True),
-        "first_seen": (sa.DateTime(timezone=True), False),
-        "last_seen": (sa.DateTime(timezone=True), False),
-    }
-    return [sa.Column(name, types[name][0], nullable=types[name][1]) for name in TABLES[table][1]]
+    """The columns of ``table`` other than ``id``, as stored (names, types, nullability)."""
+    return [
+        sa.Column(column["name"], column["type"], nullable=column["nullable"])
+        for column in sa.inspect(op.get_bind()).get_columns(table)
+        if column["name"] != "id"
+    ]
 
 
 def _foreign_key(table: str) -> sa.ForeignKeyConstraint:
@@ -83,7 +58,7 @@ def _foreign_key(table: str) -> sa.ForeignKeyConstraint:
 
 
 def _unique_name(table: str) -> str:
-    return f"uq_{table}_{'_'.join(TABLES[table][0])}"
+    return f"uq_{table}_{'_'.join(KEYS[table])}"
 
 
 @contextmanager
@@ -103,12 +78,12 @@ def _views_set_aside() -> Iterator[None]:
 
 def _copy_sqlite(table: str, *, keyed: bool) -> None:
     """Copy ``table`` into its keyed form (``keyed``) or back into its form with an id."""
-    key, names = TABLES[table]
+    key, columns = KEYS[table], _columns(table)
     copy = f"_{table}_copy"
     if keyed:
         op.create_table(
             copy,
-            *_columns(table),
+            *columns,
             _foreign_key(table),
             sa.PrimaryKeyConstraint(*key, name=op.f(f"pk_{table}")),
             sqlite_with_rowid=False,
@@ -117,12 +92,12 @@ def _copy_sqlite(table: str, *, keyed: bool) -> None:
         op.create_table(
             copy,
             sa.Column("id", sa.Integer(), nullable=False),
-            *_columns(table),
+            *columns,
             _foreign_key(table),
             sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
             sa.UniqueConstraint(*key, name=op.f(_unique_name(table))),
         )
-    listed = ", ".join(names)
+    listed = ", ".join(column.name for column in columns)
     order = ", ".join(key)
     op.execute(f"INSERT INTO {copy} ({listed}) SELECT {listed} FROM {table} ORDER BY {order}")
     op.drop_table(table)
@@ -144,10 +119,10 @@ def upgrade() -> None:
     _stanza_index(partial=True)
     if op.get_bind().dialect.name == "sqlite":
         with _views_set_aside():
-            for table in TABLES:
+            for table in KEYS:
                 _copy_sqlite(table, keyed=True)
         return
-    for table, (key, _names) in TABLES.items():
+    for table, key in KEYS.items():
         op.drop_constraint(op.f(_unique_name(table)), table, type_="unique")
         op.drop_constraint(op.f(f"pk_{table}"), table, type_="primary")
         op.drop_column(table, "id")
@@ -158,10 +133,10 @@ def downgrade() -> None:
     _stanza_index(partial=False)
     if op.get_bind().dialect.name == "sqlite":
         with _views_set_aside():
-            for table in TABLES:
+            for table in KEYS:
                 _copy_sqlite(table, keyed=False)
         return
-    for table, (key, _names) in TABLES.items():
+    for table, key in KEYS.items():
         op.drop_constraint(op.f(f"pk_{table}"), table, type_="primary")
         op.execute(f"ALTER TABLE {table} ADD COLUMN id SERIAL NOT NULL")  # as 0001 made it
         op.create_primary_key(op.f(f"pk_{table}"), table, ["id"])
