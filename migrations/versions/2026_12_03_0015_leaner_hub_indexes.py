@@ -8,8 +8,8 @@ digest. Now the natural key is the primary key:
 
 - on SQLite the tables are ``WITHOUT ROWID``: clustered on that key, one b-tree per
   row; SQLite cannot change a primary key in place, so each table is copied into its
-  new form (views that name it are dropped around the copy and created again as they
-  were stored);
+  new form (the views are dropped around the copies and created again as they were
+  stored; the file keeps the old tables' pages free, for later rows or a ``VACUUM``);
 - on PostgreSQL the id column, its sequence and its index go; the unique constraint's
   columns become the primary key.
 
