@@ -115,29 +115,35 @@ def _stanza_index(*, partial: bool) -> None:
     op.create_index(op.f(STANZA_INDEX), "tags", ["stanza_id"], unique=False, **where)
 
 
-def upgrade() -> None:
-    _stanza_index(partial=True)
-    if op.get_bind().dialect.name == "sqlite":
-        with _views_set_aside():
-            for table in KEYS:
-                _copy_sqlite(table, keyed=True)
-        return
-    for table, key in KEYS.items():
+def _key_postgresql(table: str, key: tuple[str, ...], *, keyed: bool) -> None:
+    """Key ``table`` by ``key`` (``keyed``), or by an ``id`` again, in place."""
+    if keyed:
         op.drop_constraint(op.f(_unique_name(table)), table, type_="unique")
         op.drop_constraint(op.f(f"pk_{table}"), table, type_="primary")
         op.drop_column(table, "id")
         op.create_primary_key(op.f(f"pk_{table}"), table, list(key))
+        return
+    op.drop_constraint(op.f(f"pk_{table}"), table, type_="primary")
+    op.execute(f"ALTER TABLE {table} ADD COLUMN id SERIAL NOT NULL")  # as 0001 made it
+    op.create_primary_key(op.f(f"pk_{table}"), table, ["id"])
+    op.create_unique_constraint(op.f(_unique_name(table)), table, list(key))
 
 
-def downgrade() -> None:
-    _stanza_index(partial=False)
+def _migrate(*, keyed: bool) -> None:
+    """This revision (``keyed``) or the one before."""
+    _stanza_index(partial=keyed)
     if op.get_bind().dialect.name == "sqlite":
         with _views_set_aside():
             for table in KEYS:
-                _copy_sqlite(table, keyed=False)
+                _copy_sqlite(table, keyed=keyed)
         return
     for table, key in KEYS.items():
-        op.drop_constraint(op.f(f"pk_{table}"), table, type_="primary")
-        op.execute(f"ALTER TABLE {table} ADD COLUMN id SERIAL NOT NULL")  # as 0001 made it
-        op.create_primary_key(op.f(f"pk_{table}"), table, ["id"])
-        op.create_unique_constraint(op.f(_unique_name(table)), table, list(key))
+        _key_postgresql(table, key, keyed=keyed)
+
+
+def upgrade() -> None:
+    _migrate(keyed=True)
+
+
+def downgrade() -> None:
+    _migrate(keyed=False)
