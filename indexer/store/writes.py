@@ -543,6 +543,9 @@ async def write_hub_tags(
     if new_names:
         ids = await loader.new_tag_ids(repository_id, len(new_names))
         new_tags = list(zip(ids, new_names, strict=True))
+        images, history = _digest_rows(
+            [(tag_id, by_name[name]) for tag_id, name in new_tags], time, bound_now
+        )
         await loader.insert_new_tags(
             [
                 (
@@ -559,16 +562,8 @@ async def write_hub_tags(
                 )
                 for tag_id, name in new_tags
             ],
-            [
-                row
-                for tag_id, name in new_tags
-                for row in _image_values(tag_id, by_name[name], time)
-            ],
-            [
-                (tag_id, digest, bound_now, bound_now)
-                for tag_id, name in new_tags
-                if (digest := by_name[name].digest) is not None
-            ],
+            images,
+            history,
         )
     if updated:
         updated.sort(key=lambda item: item[1])
@@ -587,19 +582,27 @@ async def write_hub_tags(
             ],
             now,
         )
-        images = [
-            row for name, tag_id, _ in updated for row in _image_values(tag_id, by_name[name], time)
-        ]
+        images, history = _digest_rows(
+            [(tag_id, by_name[name]) for name, tag_id, _ in updated], time, bound_now
+        )
         if images:
             await loader.insert_images(images)
-        history = [
-            (tag_id, digest, bound_now, bound_now)
-            for name, tag_id, _ in updated
-            if (digest := by_name[name].digest) is not None
-        ]
         if history:
             await loader.upsert_history(history)
     return HubWriteResult(tuple(added), tuple(changed), tuple(unchanged))
+
+
+def _digest_rows(
+    tags: list[tuple[int, HubTagFacts]], time: Callable[[datetime | None], Any], bound_now: Any
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """What a tag written with a new digest gets besides its own row: its platform
+    images (`_image_values`) and a history interval opened now (``bound_now``, as the
+    loader binds it), for ``(tag id, record)`` pairs."""
+    images = [row for tag_id, tag in tags for row in _image_values(tag_id, tag, time)]
+    history = [
+        (tag_id, tag.digest, bound_now, bound_now) for tag_id, tag in tags if tag.digest is not None
+    ]
+    return images, history
 
 
 #: the bashbrew name of a Hub platform, remembered (a handful of platforms, a million images)
