@@ -12,6 +12,8 @@ It needs the tags' current digests (the Hub stage) and, for the layers, the pare
    has its indexes read at once, so the registry's requests use the request slots the
    Hub stage leaves free while its pages are written. What that leaves (a repository
    not paged this run, a tag written after its repository was read) is read afterwards.
+   The reads take turns among the repositories (`in_turns`), since each repository's
+   first read waits for its token, and the readers never wait for their writes.
 2. **Layers.** Platform images whose annotations give no usable base (none while
    the Dockerfile names a parent, or a base outside Docker Hub) get the layer check:
    the child's and the parent's platform manifests are read (once per digest ever,
@@ -29,8 +31,9 @@ changes) makes no registry request at all.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,7 +57,7 @@ from indexer.store.registry_writes import (
     write_registry_manifests,
 )
 from indexer.sync.registry_records import image_record, single_manifest_record
-from indexer.sync.run_context import RunContext, error_kind
+from indexer.sync.run_context import RunContext, each, error_kind
 from indexer.upstream.http import ShapeError
 from indexer.upstream.registry import (
     Manifest,
@@ -63,7 +66,7 @@ from indexer.upstream.registry import (
     manifest_layers,
 )
 
-__all__ = ["PullBudget", "RegistryStage"]
+__all__ = ["PullBudget", "RegistryStage", "in_turns"]
 
 log = logging.getLogger("indexer.sync")
 
@@ -191,12 +194,33 @@ async def _index_record(
     return record, (digest, layers, None)
 
 
-async def _read_indexes(reading: _Reading, targets: Sequence[tuple[str, str]]) -> None:
+def in_turns(targets: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``(repository, digest)`` targets reordered to take turns among the repositories
+    (the first of each, then the second of each, ...), each repository's in its order."""
+    by_repository: dict[str, list[tuple[str, str]]] = {}
+    for target in targets:
+        by_repository.setdefault(target[0], []).append(target)
+    turns = itertools.zip_longest(*by_repository.values())
+    return [target for turn in turns for target in turn if target is not None]
+
+
+async def _read_indexes(
+    reading: _Reading, targets: Iterable[tuple[str, str]] | AsyncIterable[tuple[str, str]]
+) -> None:
+    """Read ``(repository, index digest)`` targets as they come, ``concurrency`` at a time.
+
+    The workers never wait for a write: a full batch of records goes to the writer and
+    the worker reads on; the writes are awaited at the end, so what this stored is
+    committed when it returns. A digest comes up once per call (aliases across
+    repositories: the targets of later batches are looked up before earlier ones land).
+    """
     ctx = reading.ctx
     workers = ctx.settings.concurrency  # the pull budget, not this, bounds the pulls
     queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue(maxsize=workers * 2)
     records: list[RegistryIndexRecord] = []
     manifests: list[tuple[str, list[str] | None, str | None]] = []
+    writes: list[asyncio.Future[None]] = []
+    queued: set[str] = set()
 
     async def flush() -> None:
         batch, layers = records[:], manifests[:]
@@ -208,7 +232,7 @@ async def _read_indexes(reading: _Reading, targets: Sequence[tuple[str, str]]) -
             await write_registry_manifests(session, layers)
 
         if batch or layers:
-            await ctx.writer.run_job(write)
+            writes.append(await ctx.writer.submit(write))
 
     async def worker() -> None:
         while (item := await queue.get()) is not None:
@@ -221,11 +245,19 @@ async def _read_indexes(reading: _Reading, targets: Sequence[tuple[str, str]]) -
             if len(records) >= _BATCH:
                 await flush()
 
+    async def fresh() -> AsyncIterator[tuple[str, str]]:
+        async for target in each(targets):
+            if target[1] not in queued:
+                queued.add(target[1])
+                yield target
+
     async with asyncio.TaskGroup() as group:
         for _ in range(workers):
             group.create_task(worker())
-        await ctx.feed(queue, targets, workers)
+        await ctx.feed(queue, fresh(), workers)
     await flush()
+    for written in writes:
+        await written
 
 
 async def _check_layers(reading: _Reading, targets: Sequence[LayerCheckTarget]) -> None:
@@ -287,36 +319,44 @@ class RegistryStage:
     def __init__(self, ctx: RunContext, registry: RegistryClient) -> None:
         self._reading = _Reading(ctx, registry, PullBudget(ctx.settings.registry_pull_reserve))
 
-    async def _read_unread(self, repositories: Sequence[str]) -> None:
-        ctx = self._reading.ctx
-        targets = await ctx.reader.run_job(lambda s: unread_indexes(s, repositories))
-        if targets and not ctx.stopping:
-            await _read_indexes(self._reading, targets)
+    async def _unread(self, repositories: Sequence[str]) -> list[tuple[str, str]]:
+        """The unread indexes of ``repositories``, taking turns among the repositories:
+        each needs its own token first, and readers of one repository would all wait
+        for that one request."""
+        unread = await self._reading.ctx.reader.run_job(lambda s: unread_indexes(s, repositories))
+        return in_turns(unread)
 
     async def read_while_paging(
         self, library_written: asyncio.Event, paged: asyncio.Queue[str | None]
     ) -> None:
         """Read the indexes of each repository named on ``paged`` (its Hub paging is
-        written; ``None`` ends the stream) once ``library_written`` is set, in batches of
-        the names queued meanwhile."""
-        ctx = self._reading.ctx
+        written; ``None`` ends the stream) once ``library_written`` is set. The names
+        queued meanwhile are looked up together; their targets join the reading in
+        flight, so the request slots stay busy from one batch to the next."""
         await library_written.wait()
-        finished = False
-        while not finished:
-            names = [await paged.get()]
-            while not paged.empty():
-                names.append(paged.get_nowait())
-            finished = None in names
-            batch = [name for name in names if name is not None]
-            if batch and not ctx.stopping:
-                await self._read_unread(batch)
+
+        async def targets() -> AsyncIterator[tuple[str, str]]:
+            finished = False
+            while not finished:
+                names = [await paged.get()]
+                while not paged.empty():
+                    names.append(paged.get_nowait())
+                finished = None in names
+                batch = [name for name in names if name is not None]
+                if batch:
+                    for target in await self._unread(batch):
+                        yield target
+
+        await _read_indexes(self._reading, targets())
 
     async def finish(self, only: Sequence[str] = ()) -> None:
         """After the parent links: the indexes still unread, then the layer checks."""
         ctx = self._reading.ctx
         if ctx.stopping:
             return
-        await self._read_unread(only)
+        unread = await self._unread(only)
+        if unread:
+            await _read_indexes(self._reading, unread)
         checks = await ctx.reader.run_job(lambda s: layer_check_targets(s, only))
         if checks and not ctx.stopping:
             await _check_layers(self._reading, checks)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -49,6 +49,16 @@ def error_kind(error: BaseException) -> str:
     return error.kind if isinstance(error, IndexerError) else type(error).__name__
 
 
+async def each(items: Iterable[T] | AsyncIterable[T]) -> AsyncIterator[T]:
+    """``items``, plain or asynchronous, as an asynchronous iterator."""
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
+
+
 @dataclass
 class RunContext:
     """One sync run's shared objects, built by :func:`indexer.sync.pipeline.run_sync`."""
@@ -80,9 +90,11 @@ class RunContext:
         """True once a graceful stop was asked for."""
         return self.stop.is_set()
 
-    async def feed(self, queue: asyncio.Queue[T | None], items: Iterable[T], workers: int) -> None:
+    async def feed(
+        self, queue: asyncio.Queue[T | None], items: Iterable[T] | AsyncIterable[T], workers: int
+    ) -> None:
         """Put ``items`` on ``queue`` until a graceful stop, then one ``None`` per worker."""
-        for item in items:
+        async for item in each(items):
             if self.stopping:
                 break
             await queue.put(item)

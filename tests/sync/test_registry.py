@@ -13,6 +13,7 @@ from aiohttp import web
 from indexer.lineage.layers import layer_check
 from indexer.replay import Corpus, ReplayServer
 from indexer.replay.registry_images import RegistryAccess, RegistryOptions
+from indexer.sync.registry_stage import in_turns
 from indexer.upstream.registry import manifest_layers
 from tests.sync.helpers import query, replay_settings, sync_once
 from tests.upstream.servers import Recorder, serve
@@ -185,6 +186,43 @@ async def test_pull_limit_spreads_the_reading_over_runs(corpus: Corpus, database
             )
         }
         assert stored == maintained == set(pulled) & needed
+
+
+def test_targets_take_turns_among_repositories() -> None:
+    targets = [("alpine", "a1"), ("alpine", "a2"), ("alpine", "a3"), ("debian", "d1")]
+    targets += [("python", "p1"), ("python", "p2")]
+    assert in_turns(targets) == [
+        ("alpine", "a1"),
+        ("debian", "d1"),
+        ("python", "p1"),
+        ("alpine", "a2"),
+        ("python", "p2"),
+        ("alpine", "a3"),
+    ]
+    assert in_turns([]) == []
+
+
+@pytest.mark.asyncio
+async def test_indexes_are_read_taking_turns_among_repositories(
+    corpus: Corpus, database_url: str
+) -> None:
+    """Each repository's first read waits for its token: the reads take turns among the
+    repositories, so the readers do not all wait for one repository's token."""
+    access = RegistryAccess(require_token=True, pull_limit=5)
+    async with ReplayServer(corpus, snapshot=SNAPSHOT, registry_access=access) as replay:
+        # the first run's budget ends after one read; the second reads the rest at once
+        settings = replay_settings(replay, database_url, registry_pull_reserve=5)
+        await sync_once(settings, only=ONLY)
+        replay.set_registry_access(pull_limit=100_000)
+        replay.counters.reset()
+        # one request at a time: the order sent is the order seen
+        settings = replay_settings(replay, database_url, registry_pull_reserve=0, concurrency=1)
+        summary = await sync_once(settings, only=ONLY)
+        paths = replay.counters.paths["registry_manifest"]
+    assert summary.tally.registry_indexes_read == len(paths) > 20
+    read = [(path.split("/")[-3], path.split("/")[-1]) for path in paths]
+    assert len({repository for repository, _ in read}) == len(ONLY)
+    assert read == in_turns(sorted(read))
 
 
 @asynccontextmanager
