@@ -15,12 +15,15 @@ One run, in order:
 4. run, concurrently and sharing the semaphore: the library stage (skipped on 304;
    :mod:`indexer.sync.library_stage`), the Hub stage (:mod:`indexer.sync.hub_stage`)
    and the store threads (:mod:`indexer.store.writer`). A failure in one cancels the others;
-5. link every parent reference to the indexed tag it names, and to the stanza that tag
-   answers with per architecture (``link_parents``, once and set-based), when a write
-   of this run or of a killed earlier one marked the links stale (``links.stale``);
+5. once the library and the Hub are written (the registry's reading of step 6 goes
+   on meanwhile), build what a first load dropped, and link every parent reference to
+   the indexed tag it names and to the stanza that tag answers with per architecture
+   (``link_parents``, once and set-based), when a write of this run or of a killed
+   earlier one marked the links stale (``links.stale``);
 6. read the registry's indexes that are not stored yet (most of them already during
-   step 4, each repository's once its Hub paging is written), and the layers where the
-   annotations give no base (:mod:`indexer.sync.registry_stage`; within the pull budget);
+   steps 4 and 5, each repository's once its Hub paging is written), then the layers
+   where the annotations give no base (:mod:`indexer.sync.registry_stage`; within the
+   pull budget);
 7. store the counts and status on the run (:func:`_verdict`): ``ok``; ``partial``
    (scattered item errors); ``interrupted`` (the graceful stop: no request leaves any
    more, those in flight get a few seconds, what was fetched is written); ``failed``
@@ -38,6 +41,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,7 +61,7 @@ from indexer.store.links import link_parents
 from indexer.store.models import ImageRepository
 from indexer.store.runs import finish_run, record_item_errors, start_run
 from indexer.store.state import LINKS_STALE_KEY, delete_state, get_state
-from indexer.store.writer import StoreThread
+from indexer.store.writer import StoreAction, StoreThread
 from indexer.sync.hub_stage import run_hub_stage
 from indexer.sync.library_stage import COMMIT_KEY, run_library_stage, usable_etag
 from indexer.sync.progress import ProgressDisplay, showing
@@ -72,6 +76,8 @@ from indexer.upstream.registry import RegistryClient
 __all__ = ["run_sync"]
 
 log = logging.getLogger("indexer.sync")
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +158,19 @@ async def _link_parents_if_stale(session: AsyncSession) -> int:
     changed = await link_parents(session)
     await delete_state(session, LINKS_STALE_KEY)
     return changed
+
+
+def _timed(action: StoreAction[T], seconds: dict[str, float], key: str) -> StoreAction[T]:
+    """``action``, adding the seconds it runs (in the writer) to ``seconds[key]``."""
+
+    async def timed(session: AsyncSession) -> T:
+        started = time.perf_counter()
+        try:
+            return await action(session)
+        finally:
+            seconds[key] += time.perf_counter() - started
+
+    return timed
 
 
 async def _nothing(_session: AsyncSession) -> None:
@@ -245,38 +264,38 @@ async def _stages_with(
 
     async def library_and_hub() -> None:
         started = time.perf_counter()
+        seconds = ctx.tally.seconds
+        seconds.update(indexing=0.0, relinking=0.0)
         first_load = await ctx.writer.run_job(begin_load)
         flusher = asyncio.create_task(ctx.flush_errors_periodically())
         try:
             async with asyncio.TaskGroup() as stages:
-                stages.create_task(library())
-                stages.create_task(hub())
                 if registry is not None:
                     stages.create_task(registry.read_while_paging(library_written, paged))
+                async with asyncio.TaskGroup() as fetching:
+                    fetching.create_task(library())
+                    fetching.create_task(hub())
+                # the library and the Hub are written; the registry's reading goes on
+                await ctx.writer.run_job(_nothing)
+                seconds["stages"] = time.perf_counter() - started
+                seconds["writing"] = ctx.writer.busy_seconds
+                written = time.perf_counter()
+                if first_load:  # what it dropped, each built at once (store.bulk_load)
+                    await ctx.writer.run_job(_timed(end_load, seconds, "indexing"))
+                # parent_tag_id follows library files and new tags, parent_stanza_id
+                # library files and repositories no longer maintained: each such write
+                # marked the links stale in its own transaction, so this also finishes a
+                # killed run's linking
+                await ctx.writer.run_job(_timed(_link_parents_if_stale, seconds, "relinking"))
         finally:
             flusher.cancel()
             await asyncio.wait([flusher])
         await ctx.flush_errors()
-        await ctx.writer.run_job(_nothing)  # the stages' writes are committed
-        seconds = ctx.tally.seconds
-        seconds["stages"] = time.perf_counter() - started
-        writing = ctx.writer.busy_seconds
-        if first_load:  # what it dropped, each built at once (store.bulk_load)
-            await ctx.writer.run_job(end_load)
-        indexed = ctx.writer.busy_seconds
-        # parent_tag_id follows library files and new tags, parent_stanza_id library
-        # files and repositories no longer maintained: each such write marked the links
-        # stale in its own transaction, so this also finishes a killed run's linking
-        await ctx.writer.run_job(_link_parents_if_stale)
-        seconds["relinking"] = ctx.writer.busy_seconds - indexed
-        seconds["indexing"] = indexed - writing
-        seconds["writing"] = writing
         seconds["decoding"] = ctx.hub.decode_seconds + ctx.incremental_hub.decode_seconds
         if registry is not None and not ctx.stopping:
-            registry_started = time.perf_counter()
             await registry.finish(only)
             await ctx.flush_errors()
-            seconds["registry"] = time.perf_counter() - registry_started
+            seconds["registry"] = time.perf_counter() - written
         await ctx.reader.close()
         await ctx.writer.close()
 
