@@ -106,6 +106,8 @@ class _ParsedFile:
 class _StageState:
     clean: bool = True
     writes: list[asyncio.Future[LibraryWriteResult]] = field(default_factory=list)
+    #: told the name of each repository whose library file is committed
+    on_written: Callable[[str], None] | None = None
 
 
 async def _stored_blobs(session: AsyncSession) -> dict[str, str]:
@@ -260,12 +262,19 @@ def _forget(fetcher: DockerfileFetcher, fetched: list[str]) -> Callable[[None], 
 
 
 def _committed(
-    ctx: RunContext, fetcher: DockerfileFetcher, record: LibraryFileRecord, fetched: list[str]
+    ctx: RunContext,
+    fetcher: DockerfileFetcher,
+    record: LibraryFileRecord,
+    fetched: list[str],
+    on_written: Callable[[str], None] | None,
 ) -> Callable[[LibraryWriteResult], None]:
-    """After the repository's commit: count it, and let the fetcher forget the texts."""
+    """After the repository's commit: count it, let the fetcher forget the texts, and
+    tell ``on_written``."""
 
     def done(result: LibraryWriteResult) -> None:
         fetcher.committed(fetched)
+        if on_written is not None:
+            on_written(record.name)
         tally = ctx.tally
         tally.library_files_written += 1
         tally.stanzas_written += result.stanzas_written
@@ -312,7 +321,7 @@ async def _resolve_files(
         )
         future = await ctx.writer.submit(
             _write_action(record, item, resolved, ctx.links_stale),
-            on_commit=_committed(ctx, fetcher, record, list(resolved.fetched)),
+            on_commit=_committed(ctx, fetcher, record, list(resolved.fetched), state.on_written),
         )
         state.writes.append(future)
 
@@ -336,9 +345,15 @@ async def _readers(
 
 
 async def run_library_stage(
-    ctx: RunContext, head: BranchHead, listing: Sequence[LibraryEntry], *, only: Sequence[str]
+    ctx: RunContext,
+    head: BranchHead,
+    listing: Sequence[LibraryEntry],
+    *,
+    only: Sequence[str],
+    on_written: Callable[[str], None] | None = None,
 ) -> bool:
-    """Sync the library part; answers whether it was clean (nothing to retry)."""
+    """Sync the library part; answers whether it was clean (nothing to retry).
+    ``on_written``: told the name of each repository whose library file is committed."""
     files = [entry for entry in listing if entry.type == "file"]
     listed = {entry.name for entry in files}
     if only:
@@ -356,7 +371,7 @@ async def run_library_stage(
     work = await plan_library_work(ctx, files)
     ctx.tally.library_files_to_read = len(work)
     log.info("library %s: %d files listed, %d to read", head.sha[:12], len(files), len(work))
-    state = _StageState()
+    state = _StageState(on_written=on_written)
     concurrency = ctx.settings.concurrency
     readers = max(1, min(concurrency, len(work)))
     resolvers = max(1, min(concurrency, len(work)))

@@ -65,7 +65,7 @@ from indexer.store.writer import StoreAction, StoreThread
 from indexer.sync.hub_stage import run_hub_stage
 from indexer.sync.library_stage import COMMIT_KEY, run_library_stage, usable_etag
 from indexer.sync.progress import ProgressDisplay, showing
-from indexer.sync.registry_stage import RegistryStage
+from indexer.sync.registry_stage import Readiness, RegistryStage
 from indexer.sync.run_context import INCREMENTAL_PAGE_SIZE, RunContext
 from indexer.sync.summary import SyncSummary, SyncTally
 from indexer.upstream.github import GitHubClient
@@ -242,13 +242,12 @@ async def _stages_with(
         repositories = [name for name in only if name in known]
 
     registry = RegistryStage(ctx, ctx.registry) if ctx.registry is not None else None
-    library_written = asyncio.Event()
-    paged: asyncio.Queue[str | None] = asyncio.Queue()
+    readiness = Readiness()
 
     async def library() -> None:
         if head is not None and listing is not None:
-            await run_library_stage(ctx, head, listing, only=only)
-        library_written.set()
+            await run_library_stage(ctx, head, listing, only=only, on_written=readiness.written)
+        readiness.written(None)
 
     async def hub() -> None:
         try:
@@ -257,10 +256,10 @@ async def _stages_with(
                 repositories,
                 full_reconcile=full_reconcile,
                 hub_times=hub_times,
-                on_paged=paged.put_nowait,
+                on_paged=readiness.paged,
             )
         finally:
-            paged.put_nowait(None)
+            readiness.paged(None)
 
     async def library_and_hub() -> None:
         started = time.perf_counter()
@@ -271,7 +270,7 @@ async def _stages_with(
         try:
             async with asyncio.TaskGroup() as stages:
                 if registry is not None:
-                    stages.create_task(registry.read_while_paging(library_written, paged))
+                    stages.create_task(registry.read_while_paging(readiness))
                 async with asyncio.TaskGroup() as fetching:
                     fetching.create_task(library())
                     fetching.create_task(hub())

@@ -8,9 +8,9 @@ It needs the tags' current digests (the Hub stage) and, for the layers, the pare
    digest, is too large or is no manifest is stored as ``rejected`` and recorded as an
    item error: it is never asked for again.
    These are read while the Hub stage still runs (:meth:`RegistryStage.read_while_paging`):
-   once the library part is written, each repository whose Hub paging has been written
+   each repository whose Hub paging and library file have been written (`Readiness`)
    has its indexes read at once, so the registry's requests use the request slots the
-   Hub stage leaves free while its pages are written. What that leaves (a repository
+   other stages leave free while their rows are written. What that leaves (a repository
    not paged this run, a tag written after its repository was read) is read afterwards.
    The reads take turns among the repositories (`in_turns`), since each repository's
    first read waits for its token, and the readers never wait for their writes.
@@ -66,7 +66,7 @@ from indexer.upstream.registry import (
     manifest_layers,
 )
 
-__all__ = ["PullBudget", "RegistryStage", "in_turns"]
+__all__ = ["PullBudget", "Readiness", "RegistryStage", "in_turns"]
 
 log = logging.getLogger("indexer.sync")
 
@@ -310,6 +310,53 @@ async def _check_layers(reading: _Reading, targets: Sequence[LayerCheckTarget]) 
         await ctx.writer.run_job(write)
 
 
+_PAGED = "paged"
+_WRITTEN = "written"
+
+
+@dataclass
+class Readiness:
+    """When a repository's indexes may be read: once its Hub paging is written (its tags'
+    digests) and its library file is written (which of its tags are maintained), or
+    the whole library part is (a file not read this run, or none to read).
+
+    The stages tell it (`paged`, `written`, and ``None`` for "all of them"), from the
+    loop; `ready` yields the repositories as they become ready.
+    """
+
+    _events: asyncio.Queue[tuple[str, str | None]] = field(default_factory=asyncio.Queue)
+
+    def paged(self, name: str | None) -> None:
+        """``name``'s Hub paging is written; ``None``: the Hub stage is over."""
+        self._events.put_nowait((_PAGED, name))
+
+    def written(self, name: str | None) -> None:
+        """``name``'s library file is written; ``None``: the library part is over."""
+        self._events.put_nowait((_WRITTEN, name))
+
+    async def ready(self) -> AsyncIterator[list[str]]:
+        """Batches of repositories that became ready (the ones told meanwhile, together),
+        until both stages are over."""
+        paged: set[str] = set()
+        written: set[str] = set()
+        started: set[str] = set()
+        over: set[str] = set()  # the stages that are over
+        while over != {_PAGED, _WRITTEN}:
+            events = [await self._events.get()]
+            while not self._events.empty():
+                events.append(self._events.get_nowait())
+            for kind, name in events:
+                if name is None:
+                    over.add(kind)
+                else:
+                    (paged if kind == _PAGED else written).add(name)
+            library_over = _WRITTEN in over
+            ready = sorted(name for name in paged - started if library_over or name in written)
+            started.update(ready)
+            if ready:
+                yield ready
+
+
 class RegistryStage:
     """The registry reading of one run: indexes while the Hub is paged, then the rest.
 
@@ -326,26 +373,15 @@ class RegistryStage:
         unread = await self._reading.ctx.reader.run_job(lambda s: unread_indexes(s, repositories))
         return in_turns(unread)
 
-    async def read_while_paging(
-        self, library_written: asyncio.Event, paged: asyncio.Queue[str | None]
-    ) -> None:
-        """Read the indexes of each repository named on ``paged`` (its Hub paging is
-        written; ``None`` ends the stream) once ``library_written`` is set. The names
-        queued meanwhile are looked up together; their targets join the reading in
+    async def read_while_paging(self, readiness: Readiness) -> None:
+        """Read the indexes of each repository as `Readiness` finds it ready. The names
+        found ready together are looked up together; their targets join the reading in
         flight, so the request slots stay busy from one batch to the next."""
-        await library_written.wait()
 
         async def targets() -> AsyncIterator[tuple[str, str]]:
-            finished = False
-            while not finished:
-                names = [await paged.get()]
-                while not paged.empty():
-                    names.append(paged.get_nowait())
-                finished = None in names
-                batch = [name for name in names if name is not None]
-                if batch:
-                    for target in await self._unread(batch):
-                        yield target
+            async for names in readiness.ready():
+                for target in await self._unread(names):
+                    yield target
 
         await _read_indexes(self._reading, targets())
 

@@ -102,7 +102,9 @@ UPSTREAM_NAMES: Mapping[str, str] = {
 }
 _CONDITIONAL_HEADERS = ("if-none-match", "if-modified-since")
 #: slot priority per request kind, lower first (see `indexer.upstream.slots`): the
-#: library reveals the Dockerfiles, each Hub page the next one; Dockerfiles reveal nothing
+#: library reveals the Dockerfiles, each Hub page the next one; Dockerfiles reveal nothing,
+#: but the library's writes, and the relinking after them, wait for them; the registry's
+#: reads wait for nothing and nothing waits for them, so they take the slots left free
 KIND_PRIORITY: Mapping[str, int] = {
     "github-commit": 0,
     "github-listing": 0,
@@ -110,6 +112,8 @@ KIND_PRIORITY: Mapping[str, int] = {
     "hub-repositories": 0,
     "hub-tags": 1,
     "dockerfile": 2,
+    "registry-token": 3,
+    "registry-manifest": 3,
 }
 _DEFAULT_PRIORITY = 1
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import aiohttp
@@ -13,7 +14,7 @@ from aiohttp import web
 from indexer.lineage.layers import layer_check
 from indexer.replay import Corpus, ReplayServer
 from indexer.replay.registry_images import RegistryAccess, RegistryOptions
-from indexer.sync.registry_stage import in_turns
+from indexer.sync.registry_stage import Readiness, in_turns
 from indexer.upstream.registry import manifest_layers
 from tests.sync.helpers import query, replay_settings, sync_once
 from tests.upstream.servers import Recorder, serve
@@ -121,6 +122,65 @@ async def test_indexes_are_read_while_the_hub_is_still_paged(
 
 
 @pytest.mark.asyncio
+async def test_indexes_are_read_before_the_whole_library_is_written(
+    corpus: Corpus, database_url: str
+) -> None:
+    """A repository whose library file and Hub paging are written has its indexes read
+    while another repository's Dockerfiles are still being fetched."""
+
+    async with (
+        ReplayServer(corpus, snapshot=SNAPSHOT) as replay,
+        _proxy(replay.github_raw_url, delay=lambda path: 1.0 * ("/python/" in path)) as github_raw,
+    ):
+        # no repository list: the Hub stage starts at once, with the four repositories
+        settings = replay_settings(
+            replay, database_url, github_raw_url=github_raw, hub_repository_listing=False
+        )
+        summary = await sync_once(settings, only=ONLY)
+        kinds = list(replay.counters.kinds)
+    assert summary.status in ("ok", "partial")
+    assert summary.tally.registry_indexes_read > 0
+    last_dockerfile = len(kinds) - 1 - kinds[::-1].index("dockerfile")
+    assert "registry_manifest" in kinds[:last_dockerfile]
+
+
+@pytest.mark.asyncio
+async def test_a_repository_is_ready_once_paged_and_its_library_file_written() -> None:
+    readiness = Readiness()
+    batches: list[list[str]] = []
+
+    async def collect() -> None:
+        async for names in readiness.ready():
+            batches.append(names)
+
+    async def settled() -> None:
+        for _ in range(3):  # the collector takes the events told so far
+            await asyncio.sleep(0)
+
+    reading = asyncio.create_task(collect())
+    readiness.paged("alpine")
+    readiness.written("debian")
+    await settled()
+    assert batches == []
+    readiness.written("alpine")
+    await settled()
+    assert batches == [["alpine"]]
+    readiness.paged("debian")
+    readiness.paged("python")  # its library file is not written yet
+    await settled()
+    assert batches == [["alpine"], ["debian"]]
+    readiness.written(None)  # the library part is over: every paged repository is ready
+    await settled()
+    assert batches[-1] == ["python"]
+    readiness.paged("busybox")
+    await settled()
+    assert not reading.done()
+    readiness.paged(None)
+    await asyncio.wait_for(reading, 1)
+    assert batches == [["alpine"], ["debian"], ["python"], ["busybox"]]
+
+
+@pytest.mark.asyncio
 async def test_layer_check_compares_the_published_layers(corpus: Corpus, database_url: str) -> None:
     options = RegistryOptions(bare_share=0.3)
     async with ReplayServer(corpus, snapshot=SNAPSHOT, registry=options) as replay:
@@ -225,14 +285,24 @@ async def test_indexes_are_read_taking_turns_among_repositories(
     assert read == in_turns(sorted(read))
 
 
+#: what a proxy does to an answer's body, by request path
+Alter = Callable[[str, bytes], bytes]
+
+
+def _unchanged(_path: str, body: bytes) -> bytes:
+    return body
+
+
 @asynccontextmanager
-async def _corrupting_proxy(
-    target: str, corrupt: set[str], oversize: set[str]
+async def _proxy(
+    target: str, alter: Alter = _unchanged, delay: Callable[[str], float] = lambda _: 0.0
 ) -> AsyncIterator[str]:
-    """A registry proxy that flips a byte of some bodies and inflates others."""
+    """A proxy of ``target`` that forwards each request after ``delay(path)`` seconds and
+    passes the answer's body through ``alter``."""
     async with aiohttp.ClientSession() as client:
 
         async def forward(request: web.Request) -> web.StreamResponse:
+            await asyncio.sleep(delay(request.path))
             async with client.get(
                 target + request.raw_path, headers=dict(request.headers)
             ) as answer:
@@ -242,15 +312,25 @@ async def _corrupting_proxy(
                     for k in ("Content-Type", "Docker-Content-Digest")
                     if k in answer.headers
                 }
-            reference = request.path.rsplit("/", 1)[-1]
-            if reference in corrupt:
-                body = body.replace(b'"schemaVersion":2', b'"schemaVersion":3')
-            if reference in oversize:
-                body = body + b" " * 5000
+            body = alter(request.path, body)
             return web.Response(status=answer.status, body=body, headers=headers)
 
         async with serve({"/{tail:.*}": forward}, Recorder()) as base:
             yield base
+
+
+def _corrupting(corrupt: set[str], oversize: set[str]) -> Alter:
+    """Flips a byte of some manifests' bodies and inflates others."""
+
+    def alter(path: str, body: bytes) -> bytes:
+        reference = path.rsplit("/", 1)[-1]
+        if reference in corrupt:
+            body = body.replace(b'"schemaVersion":2', b'"schemaVersion":3')
+        if reference in oversize:
+            body = body + b" " * 5000
+        return body
+
+    return alter
 
 
 @pytest.mark.asyncio
@@ -262,7 +342,7 @@ async def test_bad_bodies_are_rejected_recorded_and_not_asked_again(
     digests = sorted({t.view.digest for name, t in published.items() if name in maintained})
     assert len(digests) >= 2
     corrupt, oversize = {digests[0]}, {digests[1]}
-    async with _corrupting_proxy(replay.registry_url, corrupt, oversize) as proxy:
+    async with _proxy(replay.registry_url, _corrupting(corrupt, oversize)) as proxy:
         body_cap = max(len(replay.published.body(d)[1]) for d in digests) + 1000  # type: ignore[index]
         settings = replay_settings(
             replay, database_url, registry_url=proxy, registry_max_manifest_bytes=body_cap
