@@ -45,8 +45,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from indexer.errors import UpstreamError
@@ -242,17 +243,24 @@ def _store_unfinished(names: set[str]) -> StoreAction[None]:
     return write
 
 
+_REPOSITORIES = cast(Table, ImageRepository.__table__)
+#: one statement for every repository (executemany), not one per repository
+_SET_HUB_TIME = (
+    update(_REPOSITORIES)
+    .where(_REPOSITORIES.c.id == bindparam("b_id"))
+    .values(hub_last_updated=bindparam("b_moment"))
+)
+
+
 def _store_hub_times(ids: RepositoryIds, times: dict[str, datetime]) -> StoreAction[None]:
     """Store the last push times of the repositories whose paging finished cleanly."""
 
     async def write(session: AsyncSession) -> None:
-        for name, moment in sorted(times.items()):
-            repository_id = await ids.get(session, name)
-            await session.execute(
-                update(ImageRepository)
-                .where(ImageRepository.id == repository_id)
-                .values(hub_last_updated=moment)
-            )
+        rows = [
+            {"b_id": await ids.get(session, name), "b_moment": moment}
+            for name, moment in sorted(times.items())
+        ]
+        await session.execute(_SET_HUB_TIME, rows)
 
     return write
 
