@@ -9,7 +9,8 @@ The reads the registry stage needs (what is left to read) are here too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, cast
@@ -19,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from indexer.store.driver_rows import binder, executemany
 from indexer.store.models import (
     Build,
     HubImage,
@@ -65,11 +67,15 @@ class RegistryImageRecord:
 
 #: the columns of a `RegistryImageRecord`
 _IMAGE_FIELDS = tuple(item.name for item in fields(RegistryImageRecord))
+_image_fields = operator.attrgetter(*_IMAGE_FIELDS)
+_CREATED = _IMAGE_FIELDS.index("created")
 
 
-def _image_values(image: RegistryImageRecord) -> dict[str, Any]:
-    """The record's values by column (``asdict`` without its deep copies)."""
-    return {name: getattr(image, name) for name in _IMAGE_FIELDS}
+def _image_values(image: RegistryImageRecord, time: Callable[[datetime | None], Any]) -> list[Any]:
+    """The record's values in `_IMAGE_FIELDS` order, its time bound by ``time``."""
+    values = list(_image_fields(image))
+    values[_CREATED] = time(values[_CREATED])
+    return values
 
 
 @dataclass(frozen=True)
@@ -95,11 +101,6 @@ class LayerCheckTarget:
     parent_manifest_digest: str
 
 
-def _insert(session: AsyncSession, table: Any) -> Any:
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return module.insert(table)
-
-
 async def unread_indexes(
     session: AsyncSession, repositories: Sequence[str] = ()
 ) -> list[tuple[str, str]]:
@@ -121,24 +122,43 @@ async def unread_indexes(
     return [(name, digest) for name, digest in rows if digest is not None]
 
 
+#: the rows `write_registry_indexes` gives the driver, in these column orders
+_INDEX_COLUMNS = ("digest", "repository", "media_type", "status", "error", "read_at")
+_IMAGE_COLUMNS = ("index_id", *_IMAGE_FIELDS, "layer_check")
+
+
+def _skipping_insert(table: Any, keys: list[str]) -> dict[str, Any]:
+    """``INSERT … ON CONFLICT (keys) DO NOTHING`` into ``table``, per dialect name:
+    indexes and their images are immutable, so a row written again is skipped."""
+    return {
+        module.dialect.name: module.insert(table).on_conflict_do_nothing(index_elements=keys)
+        for module in (postgresql, sqlite)
+    }
+
+
+_INSERT_INDEXES = _skipping_insert(RegistryIndex.__table__, ["digest"])
+_INSERT_IMAGES = _skipping_insert(RegistryImage.__table__, ["index_id", "manifest_digest"])
+_INSERT_MANIFESTS = _skipping_insert(RegistryManifest.__table__, ["digest"])
+
+
 async def write_registry_indexes(
     session: AsyncSession, records: Sequence[RegistryIndexRecord]
 ) -> int:
-    """Store indexes and their platform images; answers the number of images written."""
+    """Store indexes and their platform images; answers the number of images written.
+
+    The rows go to the driver as tuples (`indexer.store.driver_rows.executemany`)."""
     if not records:
         return 0
-    now = utcnow()
-    await session.execute(
-        _insert(session, RegistryIndex.__table__).on_conflict_do_nothing(index_elements=["digest"]),
+    dialect = session.get_bind().dialect
+    bound = binder(dialect)
+    now = bound.time(utcnow())
+    await executemany(
+        session,
+        bound,
+        _INSERT_INDEXES[dialect.name],
+        _INDEX_COLUMNS,
         [
-            {
-                "digest": r.digest,
-                "repository": r.repository,
-                "media_type": r.media_type,
-                "status": r.status,
-                "error": r.error,
-                "read_at": now,
-            }
+            (r.digest, r.repository, r.media_type, r.status, r.error, now)
             for r in sorted(records, key=lambda r: r.digest)
         ],
     )
@@ -148,17 +168,11 @@ async def write_registry_indexes(
     )
     ids: dict[str, int] = {row[0]: row[1] for row in found}
     rows = [
-        {"index_id": ids[r.digest], **_image_values(image), "layer_check": None}
+        (ids[r.digest], *_image_values(image, bound.time), None)
         for r in records
         for image in r.images
     ]
-    if rows:
-        await session.execute(
-            _insert(session, RegistryImage.__table__).on_conflict_do_nothing(
-                index_elements=["index_id", "manifest_digest"]
-            ),
-            rows,
-        )
+    await executemany(session, bound, _INSERT_IMAGES[dialect.name], _IMAGE_COLUMNS, rows)
     return len(rows)
 
 
@@ -170,9 +184,7 @@ async def write_registry_manifests(
         return
     now = utcnow()
     await session.execute(
-        _insert(session, RegistryManifest.__table__).on_conflict_do_nothing(
-            index_elements=["digest"]
-        ),
+        _INSERT_MANIFESTS[session.get_bind().dialect.name],
         [
             {"digest": digest, "layers": layers, "error": error, "read_at": now}
             for digest, layers, error in sorted(manifests, key=lambda m: m[0])
