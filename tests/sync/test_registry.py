@@ -97,6 +97,13 @@ async def test_image_builds_report_exactly_the_stale_and_pending_builds(
         assert replay.counters.requests["registry_token"] == 0
 
 
+def _read_before_last(kinds: list[str], kind: str) -> bool:
+    """Whether an index was read before the last request of ``kind`` (requests' kinds in
+    the order the replay answered them)."""
+    last = len(kinds) - 1 - kinds[::-1].index(kind)
+    return "registry_manifest" in kinds[:last]
+
+
 @pytest.mark.asyncio
 async def test_indexes_are_read_while_the_hub_is_still_paged(
     corpus: Corpus, database_url: str
@@ -110,8 +117,7 @@ async def test_indexes_are_read_while_the_hub_is_still_paged(
         kinds = list(replay.counters.kinds)
     assert summary.status in ("ok", "partial")
     assert summary.tally.registry_indexes_read > 0
-    last_page = len(kinds) - 1 - kinds[::-1].index("hub_tags")
-    assert "registry_manifest" in kinds[:last_page]
+    assert _read_before_last(kinds, "hub_tags")
     # every maintained tag's index was read all the same
     unread = await query(
         database_url,
@@ -127,7 +133,6 @@ async def test_indexes_are_read_before_the_whole_library_is_written(
 ) -> None:
     """A repository whose library file and Hub paging are written has its indexes read
     while another repository's Dockerfiles are still being fetched."""
-
     async with (
         ReplayServer(corpus, snapshot=SNAPSHOT) as replay,
         _proxy(replay.github_raw_url, delay=lambda path: 1.0 * ("/python/" in path)) as github_raw,
@@ -140,8 +145,7 @@ async def test_indexes_are_read_before_the_whole_library_is_written(
         kinds = list(replay.counters.kinds)
     assert summary.status in ("ok", "partial")
     assert summary.tally.registry_indexes_read > 0
-    last_dockerfile = len(kinds) - 1 - kinds[::-1].index("dockerfile")
-    assert "registry_manifest" in kinds[:last_dockerfile]
+    assert _read_before_last(kinds, "dockerfile")
 
 
 @pytest.mark.asyncio
