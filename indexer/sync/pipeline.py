@@ -21,9 +21,9 @@ One run, in order:
    (``link_parents``, once and set-based), when a write of this run or of a killed
    earlier one marked the links stale (``links.stale``);
 6. read the registry's indexes that are not stored yet (most of them already during
-   steps 4 and 5, each repository's once its Hub paging is written), then the layers
-   where the annotations give no base (:mod:`indexer.sync.registry_stage`; within the
-   pull budget);
+   steps 4 and 5, each repository's once its Hub paging and its library file are
+   written), then the layers where the annotations give no base
+   (:mod:`indexer.sync.registry_stage`; within the pull budget);
 7. store the counts and status on the run (:func:`_verdict`): ``ok``; ``partial``
    (scattered item errors); ``interrupted`` (the graceful stop: no request leaves any
    more, those in flight get a few seconds, what was fetched is written); ``failed``
