@@ -150,7 +150,7 @@ async def _serve_async(connection: Connection, url: URL) -> None:
     # a group sent before the answer to an earlier one was read may still ask to mark
     # the links: marked once, they stay marked for the run
     marked = False
-    async with store_transactions(url, check_keys=False) as transaction:
+    async with store_transactions(url, bulk=True) as transaction:
         while message := connection.recv_bytes():
             try:
                 reply, marked_now = await _answer(transaction, ids, message, marked_before=marked)

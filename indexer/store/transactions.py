@@ -55,50 +55,53 @@ class _SyncSessionBridge:
         return self._session.get_bind()
 
 
-#: page cache of a store thread's SQLite connection, in KiB (SQLite's default is 2 MiB): the
-#: indexes a Hub page writes to (tag names, digests) are spread over the whole file
-STORE_CACHE_KIB = 65536
+#: page cache of the page process' SQLite connection, in KiB (SQLite's default is 2 MiB):
+#: the indexes a Hub page writes to (tag names, digests) are spread over the whole file.
+#: The store threads keep the default: their jobs touch a few pages each, and a large
+#: cache there only held the pages their lookups had read, in the sync process.
+PAGE_CACHE_KIB = 65536
 
 
-#: WAL pages after which a commit of a store thread copies the log into the database
+#: WAL pages after which a commit of a store connection copies the log into the database
 #: (SQLite's default is 1,000, 4 MiB: about every commit of a run of Hub pages, and each
 #: copied the index pages that every one of those commits touches again)
 STORE_CHECKPOINT_PAGES = 16384
 
 
 def _store_connection(dbapi_connection: Any, _record: Any) -> None:
-    """A store thread's SQLite connection: the common settings, a larger page cache and
-    less frequent checkpoints."""
+    """A store connection: the common settings and less frequent checkpoints."""
     configure_sqlite(dbapi_connection, _record)
-    dbapi_connection.execute(f"PRAGMA cache_size=-{STORE_CACHE_KIB}")
     dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={STORE_CHECKPOINT_PAGES}")
 
 
-def _unchecked_keys(dbapi_connection: Any, _record: Any) -> None:
+def _bulk_connection(dbapi_connection: Any, _record: Any) -> None:
+    """The page process' connection: no foreign-key checks, a larger page cache."""
     dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+    dbapi_connection.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
 
 
-def _sqlite_engine(url: URL, *, check_keys: bool) -> Engine:
+def _sqlite_engine(url: URL, *, bulk: bool) -> Engine:
     """A synchronous engine (stdlib ``sqlite3``) on the SQLite file of ``url``."""
     engine = create_engine(
         url.set(drivername="sqlite"),
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
     event.listen(engine, "connect", _store_connection)
-    if not check_keys:
-        event.listen(engine, "connect", _unchecked_keys)
+    if bulk:
+        event.listen(engine, "connect", _bulk_connection)
     return engine
 
 
 @asynccontextmanager
-async def store_transactions(url: URL, *, check_keys: bool = True) -> AsyncIterator[Transaction]:
+async def store_transactions(url: URL, *, bulk: bool = False) -> AsyncIterator[Transaction]:
     """A factory of transactions on one connection of ``url``'s database, and its clean-up.
 
-    ``check_keys=False``: SQLite does not check foreign keys on this connection (a lookup
-    per row written), for a writer whose rows reference only rows it has just written
-    or looked up in the same transaction (the page process); PostgreSQL checks them."""
+    ``bulk``: the page process' connection, which writes the Hub's rows. On SQLite it
+    does not check foreign keys (a lookup per row written): its rows reference only
+    rows it has just written or looked up in the same transaction; and it keeps a
+    larger page cache (`PAGE_CACHE_KIB`). PostgreSQL checks the keys."""
     if url.drivername.startswith("sqlite"):
-        engine = _sqlite_engine(url, check_keys=check_keys)
+        engine = _sqlite_engine(url, bulk=bulk)
 
         @asynccontextmanager
         async def sqlite_transaction() -> AsyncIterator[AsyncSession]:
